@@ -1,0 +1,95 @@
+"""salestrack: the sales department's paper toolkit as an intranet app."""
+import logging
+import os
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from . import config as config_module
+from .extensions import babel, csrf, db, htmx, login_manager, migrate
+
+log = logging.getLogger("salestrack")
+
+
+def select_locale():
+    """The user's chosen language, else the browser's, else Chinese."""
+    choice = session.get("locale")
+    if choice in ("zh_Hans_CN", "en"):
+        return choice
+    best = request.accept_languages.best_match(["zh", "en"]) if request else None
+    return "en" if best == "en" else "zh_Hans_CN"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_module.Defaults)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "salestrack.db")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(config_module.from_environment())
+    else:
+        app.config.update(test_config)
+    for key, sub in (("ATTACHMENT_DIR", "attachments"), ("ARCHIVE_DIR", "archive")):
+        app.config[key] = app.config[key] or os.path.join(app.instance_path, sub)
+    app.config["SEAL_KEY_PATH"] = app.config["SEAL_KEY_PATH"] or os.path.join(app.instance_path, "seal", "key.pem")
+    app.config["SEAL_CERT_PATH"] = app.config["SEAL_CERT_PATH"] or os.path.join(app.instance_path, "seal", "cert.pem")
+    if app.config["SECRET_KEY"] == config_module.Defaults.SECRET_KEY and not app.testing:
+        app.config["SECRET_KEY"] = _instance_secret(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    htmx.init_app(app)
+
+    with app.app_context():
+        from .database import configure_sqlite
+        configure_sqlite(db.engine)
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .views import register_views
+    register_views(app)
+    from .cli import register_cli
+    register_cli(app)
+    from . import templating
+    templating.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    @app.before_request
+    def remember_user():
+        g.user = current_user
+
+    @app.after_request
+    def vary_on_htmx(response):
+        # Pages answer htmx requests with a fragment: caches must keep both.
+        if getattr(g, "varies_on_htmx", False):
+            response.vary.add("HX-Request")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+    if not app.testing:
+        from .pdf_env import warn_if_pdf_prerequisites_missing
+        warn_if_pdf_prerequisites_missing(log)
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    """A random secret kept in instance/, so a fresh install is not running
+    with a published key and sessions survive restarts."""
+    path = os.path.join(app.instance_path, "secret_key")
+    if not os.path.exists(path):
+        with open(path, "w") as fh:
+            fh.write(os.urandom(32).hex())
+        os.chmod(path, 0o600)
+    with open(path) as fh:
+        return fh.read().strip()

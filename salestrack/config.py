@@ -1,0 +1,57 @@
+"""Default settings. Every one can be overridden by an environment variable of
+the same name prefixed SALESTRACK_ (or DATABASE_URL / SECRET_KEY), or by
+instance/config.py."""
+import os
+
+# Follow-up discipline (sales-process.md): days between follow-up sheets per
+# customer class, and days without follow-up after which the rep loses it.
+FOLLOWUP_INTERVAL_DAYS = {"A": 7, "B": 14, "C": 30, "D": 91}
+FOLLOWUP_LOSS_DAYS = {"A": 30, "B": 60, "C": 91, "D": None}
+
+
+class Defaults:
+    SECRET_KEY = "dev-only-change-me"
+    SQLALCHEMY_DATABASE_URI = None  # set in create_app: instance/salestrack.db
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    WTF_CSRF_TIME_LIMIT = None  # a form left open all afternoon still saves
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans_CN", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    # Login throttling: this many failures for one account or address within
+    # the window refuse further attempts until the window has passed.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_WINDOW_MINUTES = 15
+    STAGE_STAY_DAYS = 7
+    FOLLOWUP_INTERVAL_DAYS = FOLLOWUP_INTERVAL_DAYS
+    FOLLOWUP_LOSS_DAYS = FOLLOWUP_LOSS_DAYS
+    SIGNOFF_OVERDUE_WORKING_DAYS = 3
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENT_DIR = None  # default instance/attachments
+    ARCHIVE_DIR = None  # default instance/archive
+    SEAL_KEY_PATH = None  # default instance/seal/key.pem
+    SEAL_CERT_PATH = None  # default instance/seal/cert.pem
+    MAIL_SERVER = None  # SMTP host; no mail is sent unless set
+    MAIL_PORT = 25
+    MAIL_SENDER = "salestrack@localhost"
+    BASE_URL = "http://127.0.0.1:5000"
+    DEMO_PASSWORD = "demo"
+
+
+def from_environment() -> dict:
+    """Settings taken from the environment."""
+    out = {}
+    if os.environ.get("DATABASE_URL"):
+        out["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("SECRET_KEY"):
+        out["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    for key, value in os.environ.items():
+        if key.startswith("SALESTRACK_"):
+            name = key[len("SALESTRACK_"):]
+            if hasattr(Defaults, name):
+                default = getattr(Defaults, name)
+                out[name] = int(value) if isinstance(default, int) and not isinstance(default, bool) else value
+    return out

@@ -1,0 +1,320 @@
+"""The database: people and teams, customers, sales projects, the sheets
+(records) filed against them with their revisions, sign-off and archive, and
+the append-only audit trail. Only operations.py writes to it."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp: stored the same on SQLite and PostgreSQL."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Team(db.Model):
+    """A 片区/分公司 with its manager."""
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    manager_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", use_alter=True, ondelete="SET NULL"))
+    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id], post_update=True)
+    members: Mapped[list[User]] = relationship(
+        back_populates="team", foreign_keys="User.team_id", order_by="User.name")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    email: Mapped[str | None] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(20), index=True)
+    title: Mapped[str | None] = mapped_column(sa.String(80))  # e.g. 项目经理, 技术工程师
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class Customer(db.Model):
+    """The customer master. 客户基本信息表 is its sheet: filing that sheet
+    updates the columns here; `profile` keeps the sheet's other fields."""
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_no: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    short_name: Mapped[str | None] = mapped_column(sa.String(80))
+    category: Mapped[str | None] = mapped_column(sa.String(10))  # 一般|重要|VIP
+    source: Mapped[str | None] = mapped_column(sa.String(20))
+    industry: Mapped[str | None] = mapped_column(sa.String(20))
+    contact: Mapped[str | None] = mapped_column(sa.String(80))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    address: Mapped[str | None] = mapped_column(sa.String(300))
+    profile: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    info_record_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("records.id", use_alter=True, ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    team: Mapped[Team | None] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    projects: Mapped[list[Project]] = relationship(back_populates="customer", order_by="Project.id.desc()")
+
+
+class Project(db.Model):
+    """A sales project (销售项目): every sheet is filed against one."""
+    __tablename__ = "projects"
+    __table_args__ = (
+        sa.Index("ix_projects_stage_team", "stage", "team_id"),
+        sa.Index("ix_projects_owner_stage", "owner_id", "stage"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_no: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"))
+    product_line: Mapped[str | None] = mapped_column(sa.String(120))  # 应用类型/所属产品
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 预计合同金额（万元）
+    probability: Mapped[int] = mapped_column(default=20)  # 签约概率 %
+    expected_sign_date: Mapped[date | None]
+    competitors: Mapped[str | None] = mapped_column(sa.String(300))
+    funding: Mapped[str | None] = mapped_column(sa.String(300))  # 项目资金来源及预算
+    lead_source: Mapped[str | None] = mapped_column(sa.String(20))  # 客户来源
+    customer_class: Mapped[str] = mapped_column(sa.String(1), default="C")  # A–D
+    stage: Mapped[str] = mapped_column(sa.String(20), default="lead")
+    stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stage_stay_reason: Mapped[str | None] = mapped_column(sa.String(500))  # 阶段停留原因
+    lost_reason: Mapped[str | None] = mapped_column(sa.String(500))  # 丢标原因
+    last_followup_at: Mapped[datetime | None] = mapped_column(index=True)
+    signed_at: Mapped[date | None]  # when it reached 签约成交
+    collected_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 已回款（万元）
+    collection_date: Mapped[date | None]  # 回款日期 (expected or actual)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+    customer: Mapped[Customer] = relationship(back_populates="projects")
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    team: Mapped[Team | None] = relationship()
+    events: Mapped[list[ProjectEvent]] = relationship(
+        back_populates="project", order_by="ProjectEvent.at", cascade="all, delete-orphan")
+    records: Mapped[list[Record]] = relationship(back_populates="project", order_by="Record.id")
+
+
+class ProjectEvent(db.Model):
+    """The project's history: creation, stage changes (who, when, why, days in
+    the stage left) and reassignments."""
+    __tablename__ = "project_events"
+    __table_args__ = (sa.Index("ix_project_events_kind_at", "kind", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))  # created | stage | reassigned | edited
+    from_value: Mapped[str | None] = mapped_column(sa.String(40))
+    to_value: Mapped[str | None] = mapped_column(sa.String(40))
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    days_in_stage: Mapped[int | None]
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    project: Mapped[Project] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class Counter(db.Model):
+    """Gap-free human-readable numbers (XM-2026-0001, DH-2026-0007): one row
+    per series, incremented inside the writing transaction."""
+    __tablename__ = "counters"
+    key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class Record(db.Model):
+    """One filled paper sheet, filed against a project."""
+    __tablename__ = "records"
+    __table_args__ = (
+        sa.Index("ix_records_project_sheet", "project_id", "sheet"),
+        sa.Index("ix_records_author_status", "author_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(30), unique=True)  # 编号
+    sheet: Mapped[str] = mapped_column(sa.String(40))  # form definition key
+    spec_version: Mapped[int] = mapped_column(default=1)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"))
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # draft | submitted | returned | approved
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft", index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    version: Mapped[int] = mapped_column(default=1)  # bumped on every save (edit conflicts)
+    round: Mapped[int] = mapped_column(default=0)  # sign-off round, 1 at first submission
+    chain: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)  # slots of this round
+    current_slot: Mapped[int | None]
+    submitted_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    waiting_since: Mapped[datetime | None]
+    pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    impl_status: Mapped[str | None] = mapped_column(sa.String(20))  # handover: received|started|finished
+    impl_started_at: Mapped[datetime | None]
+    impl_finished_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    project: Mapped[Project] = relationship(back_populates="records")
+    customer: Mapped[Customer | None] = relationship(foreign_keys=[customer_id])
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    revisions: Mapped[list[Revision]] = relationship(
+        back_populates="record", order_by="Revision.number", cascade="all, delete-orphan")
+    signatures: Mapped[list[Signature]] = relationship(
+        back_populates="record", order_by="Signature.id", cascade="all, delete-orphan")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="record", order_by="Attachment.id", cascade="all, delete-orphan")
+
+
+class Revision(db.Model):
+    """Every save of a record: a full snapshot plus the field-level changes
+    from the previous one (the paper's 信息修改记录)."""
+    __tablename__ = "revisions"
+    __table_args__ = (sa.UniqueConstraint("record_id", "number", name="uq_revisions_record_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(sa.ForeignKey("records.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    record: Mapped[Record] = relationship(back_populates="revisions")
+    author: Mapped[User] = relationship()
+
+
+class Signature(db.Model):
+    """One act on one slot of a record's sign-off chain."""
+    __tablename__ = "signatures"
+    __table_args__ = (
+        sa.UniqueConstraint("record_id", "round", "slot_index", name="uq_signatures_slot"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(sa.ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int]
+    slot_index: Mapped[int]
+    slot_key: Mapped[str] = mapped_column(sa.String(40))
+    slot_label: Mapped[str] = mapped_column(sa.String(80))
+    signer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))  # who acted
+    on_behalf_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))  # 代签: for whom
+    decision: Mapped[str] = mapped_column(sa.String(20))  # approved | returned
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    record: Mapped[Record] = relationship(back_populates="signatures")
+    signer: Mapped[User] = relationship(foreign_keys=[signer_id])
+    on_behalf_of: Mapped[User | None] = relationship(foreign_keys=[on_behalf_of_id])
+
+
+class Delegation(db.Model):
+    """代签: `deputy` may sign for `principal` between two dates."""
+    __tablename__ = "delegations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    principal_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    deputy_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    principal: Mapped[User] = relationship(foreign_keys=[principal_id])
+    deputy: Mapped[User] = relationship(foreign_keys=[deputy_id])
+
+
+class Attachment(db.Model):
+    """A file uploaded to a record's `files` field, stored outside static/
+    under a server-made name."""
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    field_key: Mapped[str] = mapped_column(sa.String(40))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    record: Mapped[Record | None] = relationship(back_populates="attachments")
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_read", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(sa.String(20))  # submitted|returned|approved|reminder|...
+    message: Mapped[str] = mapped_column(sa.String(500))
+    link: Mapped[str | None] = mapped_column(sa.String(300))
+    record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("records.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class ArchivedPdf(db.Model):
+    """A sealed final PDF, stored once under its SHA-256 and never changed."""
+    __tablename__ = "archived_pdfs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(sa.ForeignKey("records.id"), index=True)
+    revision_number: Mapped[int]
+    round: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Target(db.Model):
+    """Sales targets set by managers: per rep (user) or team, per year+month."""
+    __tablename__ = "targets"
+    __table_args__ = (sa.UniqueConstraint("user_id", "team_id", "year", "month", name="uq_targets_period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id"))
+    year: Mapped[int]
+    month: Mapped[int]
+    signed_amount: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), default=0)
+    new_customers: Mapped[int] = mapped_column(default=0)
+    set_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class AuditEvent(db.Model):
+    """Append-only audit trail. Each event carries the hash of the previous
+    one, so an edited, deleted or reordered event breaks the chain."""
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_action_at", "action", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    on_behalf_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(30))
+    target_type: Mapped[str | None] = mapped_column(sa.String(30))
+    target_id: Mapped[int | None]
+    target_label: Mapped[str | None] = mapped_column(sa.String(120))
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    on_behalf_of: Mapped[User | None] = relationship(foreign_keys=[on_behalf_of_id])

@@ -1,0 +1,79 @@
+"""The department's sales process (shared/sales-process.md) as data: roles,
+stages, win probabilities, customer classes and lead sources. Labels are the
+department's Chinese words; English comes from the translation catalogue."""
+from dataclasses import dataclass
+
+
+
+@dataclass(frozen=True)
+class Stage:
+    code: str
+    number: int | None  # 1..8 for the funnel, None for the end states
+    label: str
+    customer_step: str
+    milestone: str
+    group: str  # toolkit group of sheets belonging to this stage
+
+
+STAGES = (
+    Stage("lead", 1, "项目立项", "发现问题，提出需求", "有兴趣", "电话邀约型"),
+    Stage("contact", 2, "初步接触", "分析研讨，确定预算", "找对经手人士", "上门拜访型"),
+    Stage("design", 3, "方案设计", "项目立项，组建小组", "客户化的初步方案", "初步方案型"),
+    Stage("showcase", 4, "业绩展示", "建立标准，稳定目标", "方案演示与业绩展示", "业绩展示型"),
+    Stage("confirm", 5, "方案确认", "确定招标，初步筛选", "正式方案的提交", "方案设计型"),
+    Stage("evaluate", 6, "项目评估", "认准首选，筛供应商", "项目评估", "项目评估型"),
+    Stage("negotiate", 7, "商务谈判", "合同审核，合作谈判", "合作谈判", "合作谈判型"),
+    Stage("won", 8, "签约成交", "双方商定，签约成交", "签约成交", "签约成交型"),
+    Stage("lost", None, "丢单/放弃", "", "", ""),
+    Stage("postponed", None, "延期", "", "", ""),
+)
+STAGE_BY_CODE = {s.code: s for s in STAGES}
+FUNNEL_STAGES = tuple(s for s in STAGES if s.number)
+OPEN_STAGES = tuple(s.code for s in STAGES if s.number and s.code != "won")
+END_STAGES = ("won", "lost")
+GROUPS = tuple(s.group for s in FUNNEL_STAGES)
+
+
+def stage_label(code: str | None) -> str:
+    stage = STAGE_BY_CODE.get(code or "")
+    return stage.label if stage else (code or "")
+
+
+# 签约概率, judged from the customer's behaviour.
+PROBABILITIES = (
+    (0, "丢标、放弃或其他原因终止项目"),
+    (20, "客户有合作的意愿"),
+    (40, "项目准备投标，或客户已明确需求及采购计划"),
+    (60, "项目已立项，客户决策人认可我们的解决方案"),
+    (80, "收到中标通知书，或得到客户决策人采购承诺"),
+    (100, "签定合约，并已做销售收入确认"),
+)
+PROBABILITY_VALUES = tuple(p for p, _ in PROBABILITIES)
+
+CUSTOMER_CLASSES = (
+    ("A", "需求紧急（1个月内成交）且成交可能性 ≥70%"),
+    ("B", "2–3 个月内成交，可能性 40%–70%"),
+    ("C", "3 个月以上，或可能性 <40%"),
+    ("D", "暂无明确需求"),
+)
+CLASS_CODES = tuple(c for c, _ in CUSTOMER_CLASSES)
+
+LEAD_SOURCES = ("互联网", "公司领导资源", "展会及研讨会", "广告", "朋友介绍",
+                "客户介绍", "陌生拜访", "主动来电", "DM直投")
+
+ROLES = (
+    ("rep", "业务员/大客户经理"),
+    ("manager", "业务经理/销售主管"),
+    ("director", "销售总监"),
+    ("gm", "总经理"),
+    ("hr", "人力资源负责人"),
+    ("implementation", "实施团队"),
+    ("clerk", "工程文员"),
+    ("auditor", "审计"),
+    ("admin", "系统管理员"),
+)
+ROLE_LABELS = dict(ROLES)
+ROLE_CODES = tuple(r for r, _ in ROLES)
+# Roles that see every project; clerk and auditor only read.
+SEE_ALL_ROLES = ("director", "gm", "clerk", "auditor")
+READ_ONLY_ROLES = ("clerk", "auditor")

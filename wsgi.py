@@ -1,0 +1,3 @@
+from salestrack import create_app
+
+app = create_app()
