@@ -6,6 +6,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from . import config as config_module
+from .request import Request
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 
 log = logging.getLogger("salestrack")
@@ -22,6 +23,7 @@ def select_locale():
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = Request
     app.config.from_object(config_module.Defaults)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "salestrack.db")

@@ -23,6 +23,7 @@ class Defaults:
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     # Login throttling: this many failures for one account or address within
     # the window refuse further attempts until the window has passed.
+    PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_MINUTES = 15
     STAGE_STAY_DAYS = 7

@@ -167,6 +167,8 @@ class Record(db.Model):
     round: Mapped[int] = mapped_column(default=0)  # sign-off round, 1 at first submission
     chain: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)  # slots of this round
     current_slot: Mapped[int | None]
+    waiting_for_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)  # the current slot's signer
     submitted_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     waiting_since: Mapped[datetime | None]
@@ -179,6 +181,7 @@ class Record(db.Model):
     project: Mapped[Project] = relationship(back_populates="records")
     customer: Mapped[Customer | None] = relationship(foreign_keys=[customer_id])
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    waiting_for: Mapped[User | None] = relationship(foreign_keys=[waiting_for_id])
     revisions: Mapped[list[Revision]] = relationship(
         back_populates="record", order_by="Revision.number", cascade="all, delete-orphan")
     signatures: Mapped[list[Signature]] = relationship(

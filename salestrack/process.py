@@ -77,3 +77,7 @@ ROLE_CODES = tuple(r for r, _ in ROLES)
 # Roles that see every project; clerk and auditor only read.
 SEE_ALL_ROLES = ("director", "gm", "clerk", "auditor")
 READ_ONLY_ROLES = ("clerk", "auditor")
+
+# A record's life: 草稿 → 审批中 → 已批准, or 已退回 for revision.
+RECORD_STATUSES = (("draft", "草稿"), ("submitted", "审批中"), ("returned", "已退回"), ("approved", "已批准"))
+RECORD_STATUS_LABELS = dict(RECORD_STATUSES)

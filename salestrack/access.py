@@ -1,0 +1,97 @@
+"""Who sees and changes what. Every list, search and page asks here, so a
+rule is written once: a rep his own projects, a manager his team's, the
+director, general manager, clerk and auditor everything (clerk and auditor
+read-only). Objects a user may not see are answered with 404, never leaked."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+
+from .extensions import db
+from .models import Customer, Project, Record, Signature, Team, User
+from .process import READ_ONLY_ROLES, SEE_ALL_ROLES
+
+
+def managed_team_ids(user: User) -> list[int]:
+    return list(db.session.scalars(sa.select(Team.id).where(Team.manager_id == user.id)))
+
+
+def project_scope(user: User):
+    """A WHERE clause limiting projects to those `user` may see."""
+    if user.role in SEE_ALL_ROLES:
+        return sa.true()
+    if user.role == "manager":
+        teams = managed_team_ids(user)
+        return sa.or_(Project.team_id.in_(teams), Project.owner_id == user.id)
+    if user.role == "rep":
+        return Project.owner_id == user.id
+    # hr and implementation see the projects of sheets waiting for them or
+    # that they have signed (a handover they received, a request they approved).
+    involved = sa.select(Record.project_id).where(sa.or_(
+        Record.waiting_for_id == user.id,
+        Record.id.in_(sa.select(Signature.record_id).where(
+            sa.or_(Signature.signer_id == user.id, Signature.on_behalf_of_id == user.id)))))
+    return Project.id.in_(involved)
+
+
+def visible_projects(user: User):
+    return sa.select(Project).where(project_scope(user))
+
+
+def can_view_project(user: User, project: Project) -> bool:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Project).where(Project.id == project.id, project_scope(user))) > 0
+
+
+def can_edit_project(user: User, project: Project) -> bool:
+    if user.role in READ_ONLY_ROLES:
+        return False
+    if user.role in ("director", "gm"):
+        return True
+    if user.role == "manager":
+        return project.team_id in managed_team_ids(user) or project.owner_id == user.id
+    return user.role == "rep" and project.owner_id == user.id
+
+
+def can_create_project(user: User) -> bool:
+    return user.role in ("rep", "manager", "director", "gm")
+
+
+def customer_scope(user: User):
+    """Customers a user may see: those he registered or owns by team, and the
+    customers of every project he may see."""
+    if user.role in SEE_ALL_ROLES:
+        return sa.true()
+    of_visible_projects = sa.select(Project.customer_id).where(project_scope(user))
+    clauses = [Customer.id.in_(of_visible_projects), Customer.owner_id == user.id]
+    if user.role == "manager":
+        clauses.append(Customer.team_id.in_(managed_team_ids(user)))
+    return sa.or_(*clauses)
+
+
+def visible_customers(user: User):
+    return sa.select(Customer).where(customer_scope(user))
+
+
+def can_view_customer(user: User, customer: Customer) -> bool:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Customer).where(Customer.id == customer.id, customer_scope(user))) > 0
+
+
+def can_edit_customer(user: User, customer: Customer) -> bool:
+    if user.role in READ_ONLY_ROLES or user.role in ("hr", "implementation", "admin"):
+        return False
+    if user.role in ("director", "gm"):
+        return True
+    if user.role == "manager":
+        return customer.team_id in managed_team_ids(user) or customer.owner_id == user.id or can_view_customer(user, customer)
+    return customer.owner_id == user.id or can_view_customer(user, customer)
+
+
+def get_visible_or_404(model, object_id: int, user: User):
+    """Load → check access: 404 whether it does not exist or is not visible."""
+    obj = db.session.get(model, object_id)
+    checks = {Project: can_view_project, Customer: can_view_customer}
+    if obj is None or not checks[model](user, obj):
+        abort(404)
+    return obj

@@ -1,0 +1,134 @@
+"""User and team administration (admin only)."""
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from .. import operations
+from ..extensions import db
+from ..models import Team, User
+from ..process import ROLES
+from .common import render_page, roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+MIN_PASSWORD = 8
+
+
+class UserForm(FlaskForm):
+    username = StringField("用户名", validators=[
+        DataRequired("请填写用户名"), Length(max=40),
+        Regexp(r"^[A-Za-z0-9_.-]+$", message="只能使用字母、数字、点、下划线和连字符")])
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=80)])
+    role = SelectField("角色", choices=list(ROLES))
+    title = StringField("职务", validators=[Optional(), Length(max=80)])
+    team_id = SelectField("所属团队（片区/分公司）", coerce=int)
+    email = EmailField("电子邮件", validators=[Optional(), Email("请输入有效的电子邮件地址"), Length(max=200)])
+    password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码"),
+                                                  Length(min=MIN_PASSWORD, max=200, message="密码至少 8 位")])
+    active = BooleanField("在职（可登录）", default=True)
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("新密码", validators=[DataRequired("请输入新密码"),
+                                                Length(min=MIN_PASSWORD, max=200, message="密码至少 8 位")])
+
+
+class TeamForm(FlaskForm):
+    name = StringField("团队名称", validators=[DataRequired("请填写团队名称"), Length(max=80)])
+    manager_id = SelectField("业务经理", coerce=int)
+
+
+def _team_choices():
+    return [(0, "—")] + [(t.id, t.name) for t in db.session.scalars(sa.select(Team).order_by(Team.name))]
+
+
+def _manager_choices():
+    return [(0, "—")] + [(u.id, u.name) for u in db.session.scalars(
+        sa.select(User).where(User.role == "manager", User.active).order_by(User.name))]
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required("admin")
+def users():
+    form = UserForm()
+    form.team_id.choices = _team_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            team = db.session.get(Team, form.team_id.data) if form.team_id.data else None
+            user = operations.create_user(current_user, username=form.username.data.strip(), name=form.name.data,
+                                          role=form.role.data, password=form.password.data, team=team,
+                                          email=form.email.data, title=form.title.data)
+            flash(f"已创建用户 {user.username}", "success")
+            return redirect(url_for(".users"))
+        except operations.OperationError as e:
+            getattr(form, e.field).errors.append(e.message)
+    if form.errors:
+        status = 400
+    all_users = list(db.session.scalars(sa.select(User).order_by(User.role, User.username)))
+    return render_page("admin/users.html", users=all_users, form=form, role_labels=dict(ROLES)), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def user(user_id: int):
+    target = db.get_or_404(User, user_id)
+    form = UserForm(obj=target)
+    del form.password
+    del form.username
+    form.team_id.choices = _team_choices()
+    if form.team_id.data is None:
+        form.team_id.data = 0
+    pw_form = PasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        operations.update_user(current_user, target, name=form.name.data, role=form.role.data,
+                               team_id=form.team_id.data or None, email=form.email.data or None,
+                               title=form.title.data or None, active=form.active.data)
+        flash("已保存", "success")
+        return redirect(url_for(".user", user_id=target.id))
+    return render_page("admin/user.html", target=target, form=form, pw_form=pw_form), 400 if form.errors else 200
+
+
+@bp.post("/users/<int:user_id>/password")
+@roles_required("admin")
+def user_password(user_id: int):
+    target = db.get_or_404(User, user_id)
+    pw_form = PasswordForm(prefix="pw")
+    if pw_form.validate_on_submit():
+        operations.set_password(current_user, target, pw_form.password.data)
+        flash("密码已重设", "success")
+    else:
+        flash("；".join(sum(pw_form.errors.values(), [])), "error")
+    return redirect(url_for(".user", user_id=target.id))
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+@roles_required("admin")
+def teams():
+    form = TeamForm()
+    form.manager_id.choices = _manager_choices()
+    if form.validate_on_submit():
+        if db.session.scalar(sa.select(Team.id).where(Team.name == form.name.data.strip())):
+            form.name.errors.append("该团队名称已存在")
+        else:
+            manager = db.session.get(User, form.manager_id.data) if form.manager_id.data else None
+            operations.create_team(current_user, form.name.data.strip(), manager)
+            flash("已创建团队", "success")
+            return redirect(url_for(".teams"))
+    all_teams = list(db.session.scalars(sa.select(Team).order_by(Team.name)))
+    return render_page("admin/teams.html", teams=all_teams, form=form, managers=_manager_choices()), \
+        400 if form.errors else 200
+
+
+@bp.post("/teams/<int:team_id>/manager")
+@roles_required("admin")
+def team_manager(team_id: int):
+    team = db.get_or_404(Team, team_id)
+    form = TeamForm()
+    form.manager_id.choices = _manager_choices()
+    manager_id = form.manager_id.data if form.manager_id.data in dict(form.manager_id.choices) else 0
+    operations.set_team_manager(current_user, team, db.session.get(User, manager_id) if manager_id else None)
+    flash("已更新业务经理", "success")
+    return redirect(url_for(".teams"))

@@ -1,0 +1,84 @@
+"""Sign in, sign out, language."""
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.security import check_password_hash
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from .. import operations
+from ..extensions import db
+from ..models import User
+from .common import render_page
+
+bp = Blueprint("auth", __name__)
+# Compared against when the account does not exist, so both cases take as long.
+_DUMMY_HASH = operations.hash_password("not-a-real-password")
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=40)])
+    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
+    remember = BooleanField("记住我")
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        by_name, by_ip = operations.recent_login_failures(username, request.remote_addr)
+        limit = current_app.config["LOGIN_MAX_FAILURES"]
+        if by_name >= limit or by_ip >= limit * 4:
+            error = f"登录失败次数过多，请 {current_app.config['LOGIN_WINDOW_MINUTES']} 分钟后再试。"
+            status = 429
+        else:
+            user = db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower()))
+            ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)
+            if user is not None and ok and user.active:
+                next_url = _safe_next(request.args.get("next"))
+                session.clear()  # a fresh session at every sign-in
+                login_user(user, remember=form.remember.data)
+                session["locale"] = user.locale or "zh_Hans_CN"
+                operations.log_login(user)
+                return redirect(next_url or url_for("main.home"))
+            operations.log_failed_login(username, user)
+            error = "用户名或密码错误。"
+            status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_page("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    user = current_user._get_current_object()
+    operations.log_logout(user)
+    logout_user()
+    session.clear()
+    flash("您已退出登录。", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language/<code>")
+def language(code: str):
+    if code in ("zh_Hans_CN", "en"):
+        session["locale"] = code
+    return redirect(_safe_next(request.form.get("next")) or url_for("main.home"))

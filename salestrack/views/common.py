@@ -1,0 +1,33 @@
+"""Small helpers shared by the blueprints."""
+from functools import wraps
+
+from flask import abort, g, render_template
+from flask_login import current_user, login_required
+
+from ..extensions import htmx
+
+
+def render_page(template: str, partial: str | None = None, **context):
+    """The full page, or only `partial` when htmx asks for a fragment. The
+    response then varies on HX-Request (set in create_app)."""
+    g.varies_on_htmx = True
+    if partial and htmx and not htmx.boosted:
+        return render_template(partial, **context)
+    return render_template(template, **context)
+
+
+def roles_required(*roles):
+    """Signed in and holding one of `roles`, else 403."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def form_errors(form) -> dict:
+    return {name: errors for name, errors in form.errors.items()}

@@ -1,0 +1,96 @@
+"""The customer master: list with live search, page, create, edit. The full
+客户基本信息表 is a sheet filed on the customer's project; its key fields
+are kept here."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from .. import access, operations
+from ..extensions import db
+from ..models import Customer, Project, Record
+from .common import render_page
+
+bp = Blueprint("customers", __name__, url_prefix="/customers")
+PAGE_SIZE = 50
+CATEGORIES = ("一般", "重要", "VIP")
+SOURCES = ("广告反馈", "展会", "老客户介绍", "主动上门", "销售人员发掘")
+INDUSTRIES = ("航空", "机械", "电器", "电信", "烟草", "信息", "传媒", "政府", "其他")
+
+
+def _choices(values):
+    return [("", "—")] + [(v, v) for v in values]
+
+
+class CustomerForm(FlaskForm):
+    name = StringField("企业名称", validators=[DataRequired("请填写企业名称"), Length(max=200)])
+    short_name = StringField("企业简称", validators=[Optional(), Length(max=80)])
+    category = SelectField("客户类别", choices=_choices(CATEGORIES), validators=[Optional()])
+    source = SelectField("客户来源", choices=_choices(SOURCES), validators=[Optional()])
+    industry = SelectField("企业所属行业", choices=_choices(INDUSTRIES), validators=[Optional()])
+    contact = StringField("联系人", validators=[Optional(), Length(max=80)])
+    phone = StringField("电话", validators=[Optional(), Length(max=40)])
+    address = StringField("地址", validators=[Optional(), Length(max=300)])
+
+
+def _can_create(user) -> bool:
+    return user.role in ("rep", "manager", "director", "gm")
+
+
+@bp.route("/")
+@login_required
+def index():
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    q = access.visible_customers(current_user)
+    text = (request.args.get("q") or "").strip()[:100]
+    if text:
+        like = f"%{text}%"
+        q = q.where(sa.or_(Customer.name.ilike(like), Customer.short_name.ilike(like),
+                           Customer.customer_no.ilike(like), Customer.contact.ilike(like)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    customers = list(db.session.scalars(q.order_by(Customer.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return render_page("customers/index.html", "customers/_rows.html", customers=customers, total=total,
+                       page=page, pages=max(1, -(-total // PAGE_SIZE)), args=request.args,
+                       can_create=_can_create(current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not _can_create(current_user):
+        abort(403)
+    form = CustomerForm()
+    if form.validate_on_submit():
+        customer = operations.create_customer(current_user, **{f.name: f.data for f in form if f.name != "csrf_token"})
+        flash(f"已登记客户 {customer.customer_no}", "success")
+        return redirect(url_for(".show", customer_id=customer.id))
+    return render_page("customers/edit.html", form=form, customer=None), 400 if form.errors else 200
+
+
+@bp.route("/<int:customer_id>")
+@login_required
+def show(customer_id: int):
+    customer = access.get_visible_or_404(Customer, customer_id, current_user)
+    projects = list(db.session.scalars(sa.select(Project).where(
+        Project.customer_id == customer.id, access.project_scope(current_user)).order_by(Project.id.desc())))
+    records = list(db.session.scalars(sa.select(Record).where(
+        Record.project_id.in_([p.id for p in projects])).order_by(Record.updated_at.desc()).limit(100)))
+    info = db.session.get(Record, customer.info_record_id) if customer.info_record_id else None
+    return render_page("customers/show.html", customer=customer, projects=projects, records=records, info=info,
+                       can_edit=access.can_edit_customer(current_user, customer))
+
+
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(customer_id: int):
+    customer = access.get_visible_or_404(Customer, customer_id, current_user)
+    if not access.can_edit_customer(current_user, customer):
+        abort(403)
+    form = CustomerForm(obj=customer)
+    if form.validate_on_submit():
+        operations.update_customer(current_user, customer, **{f.name: f.data for f in form if f.name != "csrf_token"})
+        flash("已保存", "success")
+        return redirect(url_for(".show", customer_id=customer.id))
+    return render_page("customers/edit.html", form=form, customer=customer), 400 if form.errors else 200

@@ -1,0 +1,223 @@
+"""Sales projects: list with live search, page with stage timeline, create,
+edit, stage change, reassignment."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from .. import access, operations
+from ..extensions import db
+from ..models import Customer, Project, Team, User
+from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, PROBABILITIES, STAGES
+from .common import render_page
+
+bp = Blueprint("projects", __name__, url_prefix="/projects")
+PAGE_SIZE = 50
+
+
+class ProjectForm(FlaskForm):
+    name = StringField("项目名称", validators=[DataRequired("请填写项目名称"), Length(max=200, message="最多 200 字")])
+    customer_id = SelectField("客户", coerce=int, validators=[InputRequired("请选择客户")])
+    owner_id = SelectField("业务负责人", coerce=int, validators=[Optional()])
+    product_line = StringField("应用类型/所属产品", validators=[Optional(), Length(max=120)])
+    amount = DecimalField("预计合同金额（万元）", places=2, validators=[
+        Optional(), NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
+        render_kw={"inputmode": "decimal"})
+    probability = SelectField("签约概率", coerce=int, choices=[(p, f"{p}% {t}") for p, t in PROBABILITIES],
+                              default=20)
+    expected_sign_date = DateField("预计签约日期", validators=[Optional()])
+    competitors = StringField("主要竞争对手", validators=[Optional(), Length(max=300)])
+    funding = StringField("项目资金来源及预算", validators=[Optional(), Length(max=300)])
+    lead_source = SelectField("客户来源", choices=[("", "—")] + [(s, s) for s in LEAD_SOURCES],
+                              validators=[Optional()])
+    customer_class = SelectField("客户分类", choices=[(c, f"{c} 类：{t}") for c, t in CUSTOMER_CLASSES], default="C")
+    stage_stay_reason = TextAreaField("阶段停留原因", validators=[Optional(), Length(max=500)])
+    version = HiddenField()
+
+    def validate_amount(self, field):
+        if field.data is not None and field.data.as_tuple().exponent < -2:
+            raise ValidationError("金额最多两位小数")
+
+
+class StageForm(FlaskForm):
+    stage = SelectField("新阶段", choices=[(s.code, s.label) for s in STAGES])
+    reason = TextAreaField("原因", validators=[Optional(), Length(max=500, message="最多 500 字")])
+
+
+class ReassignForm(FlaskForm):
+    owner_id = SelectField("转交给", coerce=int)
+    reason = TextAreaField("原因", validators=[Optional(), Length(max=500)])
+
+
+def _customer_choices(user):
+    rows = db.session.execute(access.visible_customers(user).with_only_columns(
+        Customer.id, Customer.customer_no, Customer.name).order_by(Customer.name)).all()
+    return [(c.id, f"{c.name}（{c.customer_no}）") for c in rows]
+
+
+def _owner_choices(user):
+    """Reps a project may be given to by this user."""
+    q = sa.select(User).where(User.active, User.role.in_(("rep", "manager")))
+    if user.role == "manager":
+        teams = access.managed_team_ids(user)
+        q = q.where(sa.or_(User.team_id.in_(teams), User.id == user.id))
+    elif user.role == "rep":
+        q = q.where(User.id == user.id)
+    return [(u.id, u.name) for u in db.session.scalars(q.order_by(User.name))]
+
+
+def _filtered(args):
+    q = access.visible_projects(current_user).join(Customer)
+    text = (args.get("q") or "").strip()[:100]
+    if text:
+        like = f"%{text}%"
+        q = q.where(sa.or_(Project.name.ilike(like), Project.project_no.ilike(like),
+                           Customer.name.ilike(like), Customer.customer_no.ilike(like)))
+    for key, column in (("stage", Project.stage), ("class", Project.customer_class)):
+        if args.get(key):
+            q = q.where(column == args[key])
+    for key, column in (("owner", Project.owner_id), ("team", Project.team_id)):
+        value = args.get(key, "")
+        if value.isdigit():
+            q = q.where(column == int(value))
+    return q
+
+
+@bp.route("/")
+@login_required
+def index():
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    q = _filtered(request.args)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    projects = list(db.session.scalars(
+        q.order_by(Project.updated_at.desc(), Project.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    owners = db.session.scalars(sa.select(User).where(User.role.in_(("rep", "manager"))).order_by(User.name))
+    visible_owner_ids = set(db.session.scalars(
+        sa.select(Project.owner_id).where(access.project_scope(current_user)).distinct()))
+    teams = db.session.scalars(sa.select(Team).order_by(Team.name))
+    return render_page(
+        "projects/index.html", "projects/_rows.html", projects=projects, total=total, page=page,
+        pages=max(1, -(-total // PAGE_SIZE)), args=request.args, stages=STAGES, classes=CUSTOMER_CLASSES,
+        owners=[o for o in owners if o.id in visible_owner_ids], teams=list(teams),
+        can_create=access.can_create_project(current_user))
+
+
+def _project_form(obj=None):
+    form = ProjectForm(obj=obj)
+    form.customer_id.choices = _customer_choices(current_user)
+    form.owner_id.choices = _owner_choices(current_user)
+    if obj is None and request.method == "GET" and request.args.get("customer", "").isdigit():
+        form.customer_id.data = int(request.args["customer"])
+    return form
+
+
+def _project_fields(form) -> dict:
+    return {k: getattr(form, k).data for k in operations.PROJECT_COLUMNS if hasattr(form, k)} | {
+        "lead_source": form.lead_source.data or None}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not access.can_create_project(current_user):
+        abort(403)
+    form = _project_form()
+    if request.method == "GET" and not form.owner_id.data:
+        form.owner_id.data = current_user.id
+    if form.validate_on_submit():
+        if form.customer_id.data not in dict(form.customer_id.choices):
+            form.customer_id.errors.append("请选择您可以查看的客户")
+        elif form.owner_id.data and form.owner_id.data not in dict(form.owner_id.choices):
+            form.owner_id.errors.append("请选择您团队中的业务员")
+        else:
+            owner = db.session.get(User, form.owner_id.data) if form.owner_id.data else current_user
+            project = operations.create_project(current_user, owner=owner, **_project_fields(form))
+            flash(f"已创建项目 {project.project_no}", "success")
+            return redirect(url_for(".show", project_id=project.id))
+    return render_page("projects/edit.html", form=form, project=None), 400 if form.errors else 200
+
+
+@bp.route("/<int:project_id>")
+@login_required
+def show(project_id: int):
+    project = access.get_visible_or_404(Project, project_id, current_user)
+    stage_form = StageForm(stage=project.stage)
+    reassign_form = ReassignForm()
+    reassign_form.owner_id.choices = _owner_choices(current_user)
+    return render_page("projects/show.html", project=project, stage_form=stage_form,
+                       reassign_form=reassign_form, can_edit=access.can_edit_project(current_user, project),
+                       can_reassign=current_user.role in ("manager", "director", "gm"),
+                       days=operations.days_in_stage(project))
+
+
+@bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(project_id: int):
+    project = access.get_visible_or_404(Project, project_id, current_user)
+    if not access.can_edit_project(current_user, project):
+        abort(403)
+    form = _project_form(obj=project)
+    del form.owner_id
+    if request.method == "GET":
+        form.version.data = project.version
+    conflict = None
+    if form.validate_on_submit():
+        if form.customer_id.data not in dict(form.customer_id.choices):
+            form.customer_id.errors.append("请选择您可以查看的客户")
+        else:
+            try:
+                operations.update_project(current_user, project, expected_version=int(form.version.data or 0),
+                                          **_project_fields(form))
+                flash("已保存", "success")
+                return redirect(url_for(".show", project_id=project.id))
+            except operations.ConflictError as e:
+                conflict = e.message
+    return render_page("projects/edit.html", form=form, project=project, conflict=conflict), \
+        409 if conflict else (400 if form.errors else 200)
+
+
+@bp.post("/<int:project_id>/stage")
+@login_required
+def change_stage(project_id: int):
+    project = access.get_visible_or_404(Project, project_id, current_user)
+    if not access.can_edit_project(current_user, project):
+        abort(403)
+    form = StageForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            operations.change_stage(current_user, project, form.stage.data, form.reason.data)
+            flash("阶段已更新", "success")
+            return redirect(url_for(".show", project_id=project.id))
+        except operations.OperationError as e:
+            error = e.message
+    else:
+        error = "；".join(sum(form.errors.values(), [])) or "请检查输入"
+    reassign_form = ReassignForm()
+    reassign_form.owner_id.choices = _owner_choices(current_user)
+    return render_page("projects/show.html", project=project, stage_form=form, stage_error=error,
+                       reassign_form=reassign_form, can_edit=True,
+                       can_reassign=current_user.role in ("manager", "director", "gm"),
+                       days=operations.days_in_stage(project)), 400
+
+
+@bp.post("/<int:project_id>/reassign")
+@login_required
+def reassign(project_id: int):
+    project = access.get_visible_or_404(Project, project_id, current_user)
+    if current_user.role not in ("manager", "director", "gm") or not access.can_edit_project(current_user, project):
+        abort(403)
+    form = ReassignForm()
+    form.owner_id.choices = _owner_choices(current_user)
+    if form.validate_on_submit():
+        try:
+            operations.reassign_project(current_user, project, db.session.get(User, form.owner_id.data),
+                                        form.reason.data)
+            flash("项目已转交", "success")
+        except operations.OperationError as e:
+            flash(e.message, "error")
+    else:
+        flash("请选择要转交的业务员", "error")
+    return redirect(url_for(".show", project_id=project.id))

@@ -1,0 +1,134 @@
+"""Who sees what, checked on every route of the URL map: anonymous users are
+sent to the login page; a rep never reaches another team's objects, by page,
+list or id; read-only roles cannot write. New routes are covered as soon as
+they are registered; a route with an id this file cannot fill fails loudly."""
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from salestrack import create_app
+from tests.conftest import make_config
+
+_app = create_app(make_config("sqlite://", Path(tempfile.gettempdir())))
+PUBLIC = {"auth.login", "static", "auth.language"}
+RULES = sorted((r for r in _app.url_map.iter_rules() if r.endpoint not in PUBLIC), key=lambda r: r.rule)
+GET_RULES = [r for r in RULES if "GET" in r.methods]
+ROLES = ("rep", "manager", "director", "gm", "hr", "implementation", "clerk", "auditor", "admin")
+
+
+def _url(rule, ids):
+    missing = [a for a in rule.arguments if a not in ids]
+    assert not missing, f"{rule.rule}: tests/test_access.py cannot fill {missing}; add a maker for it"
+    return _app.url_map.bind("localhost").build(rule.endpoint, {a: ids[a] for a in rule.arguments})
+
+
+@pytest.fixture
+def world(factory, app):
+    """Two teams, each with a manager, two reps, a customer and a project."""
+    teams = {}
+    for key in ("own", "other"):
+        team, manager, rep, rep2 = factory.team_with_people()
+        customer = factory.customer(rep)
+        project = factory.project(rep, customer)
+        teams[key] = dict(team=team, manager=manager, rep=rep, rep2=rep2, customer=customer, project=project)
+    people = {role: factory.user(role) for role in ROLES if role not in ("rep", "manager")}
+    people["rep"] = teams["own"]["rep"]
+    people["manager"] = teams["own"]["manager"]
+    return teams, people
+
+
+def _ids(side):
+    return {"project_id": side["project"].id, "customer_id": side["customer"].id, "user_id": side["rep"].id,
+            "team_id": side["team"].id, "code": "en"}
+
+
+@pytest.mark.parametrize("rule", GET_RULES, ids=lambda r: r.rule)
+def test_anonymous_users_are_sent_to_login(rule, client, world):
+    teams, _ = world
+    response = client.get(_url(rule, _ids(teams["own"])))
+    assert response.status_code in (302, 401), rule.rule
+    if response.status_code == 302:
+        assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.methods & {"POST", "PUT", "DELETE"}], ids=lambda r: r.rule)
+def test_anonymous_users_cannot_change_anything(rule, client, world):
+    teams, _ = world
+    url = _url(rule, _ids(teams["own"]))
+    assert client.post(url, data={}).status_code in (302, 401, 405), rule.rule
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("rule", [r for r in GET_RULES if r.arguments - {"code"}], ids=lambda r: r.rule)
+def test_no_role_reaches_another_teams_objects_unless_it_sees_all(rule, role, client, world, login):
+    teams, people = world
+    login(people[role])
+    response = client.get(_url(rule, _ids(teams["other"])))
+    if role in ("director", "gm", "clerk", "auditor") and "admin" not in rule.endpoint:
+        assert response.status_code in (200, 403), rule.rule
+    elif role == "admin" and rule.endpoint.startswith("admin."):
+        assert response.status_code == 200
+    else:
+        assert response.status_code in (403, 404), f"{role} reached {rule.rule}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("rule", [r for r in GET_RULES if not r.arguments], ids=lambda r: r.rule)
+def test_every_page_answers_every_role_without_error(rule, role, client, world, login):
+    _, people = world
+    login(people[role])
+    assert client.get(rule.rule).status_code in (200, 302, 403), rule.rule
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_lists_and_search_show_only_visible_projects(role, client, world, login):
+    teams, people = world
+    login(people[role])
+    other = teams["other"]["project"]
+    for url in ("/projects/", f"/projects/?q={other.name}", "/", "/customers/",
+                f"/customers/?q={teams['other']['customer'].name}"):
+        text = client.get(url).get_data(as_text=True)
+        leaked = f'href="/projects/{other.id}"' in text or \
+            f'href="/customers/{teams["other"]["customer"].id}"' in text
+        assert leaked == (role in ("director", "gm", "clerk", "auditor")), (role, url)
+
+
+def test_rep_sees_and_edits_own_project(client, world, login):
+    teams, _ = world
+    own = teams["own"]
+    login(own["rep"])
+    assert client.get(f"/projects/{own['project'].id}").status_code == 200
+    assert client.get(f"/projects/{own['project'].id}/edit").status_code == 200
+    # but not a teammate's
+    client.post("/logout")
+    login(own["rep2"])
+    assert client.get(f"/projects/{own['project'].id}").status_code == 404
+
+
+def test_manager_sees_and_edits_team_projects(client, world, login):
+    teams, _ = world
+    login(teams["own"]["manager"])
+    assert client.get(f"/projects/{teams['own']['project'].id}/edit").status_code == 200
+    assert client.get(f"/projects/{teams['other']['project'].id}").status_code == 404
+
+
+@pytest.mark.parametrize("role", ("clerk", "auditor"))
+def test_read_only_roles_cannot_write(role, client, world, login):
+    teams, people = world
+    login(people[role])
+    project = teams["own"]["project"]
+    assert client.get(f"/projects/{project.id}").status_code == 200
+    assert client.get(f"/projects/{project.id}/edit").status_code == 403
+    assert client.post(f"/projects/{project.id}/stage", data={"stage": "contact"}).status_code == 403
+    assert client.post("/projects/new", data={"name": "x"}).status_code == 403
+    assert client.post("/customers/new", data={"name": "x"}).status_code == 403
+
+
+def test_ids_of_invisible_objects_cannot_be_smuggled_into_a_form(client, world, login):
+    teams, _ = world
+    login(teams["own"]["rep"])
+    response = client.post("/projects/new", data={"name": "偷梁换柱", "customer_id": teams["other"]["customer"].id,
+                                                  "probability": 20, "customer_class": "C"})
+    assert response.status_code == 400
+    assert 'id="customer_id-error"' in response.get_data(as_text=True)

@@ -1,0 +1,57 @@
+"""The app factory, configuration and start-up."""
+import os
+
+from salestrack import config, create_app
+
+
+def test_testing_config_is_applied(app):
+    assert app.testing
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "zh_Hans_CN"
+
+
+def test_environment_overrides_defaults(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///elsewhere.db")
+    monkeypatch.setenv("SALESTRACK_STAGE_STAY_DAYS", "10")
+    monkeypatch.setenv("SALESTRACK_MAIL_SERVER", "smtp.example.com")
+    env = config.from_environment()
+    assert env["SQLALCHEMY_DATABASE_URI"] == "sqlite:///elsewhere.db"
+    assert env["STAGE_STAY_DAYS"] == 10
+    assert env["MAIL_SERVER"] == "smtp.example.com"
+
+
+def test_a_fresh_install_gets_its_own_secret_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    first = create_app()
+    assert first.config["SECRET_KEY"] != config.Defaults.SECRET_KEY
+    assert create_app().config["SECRET_KEY"] == first.config["SECRET_KEY"]
+    assert os.stat(os.path.join(first.instance_path, "secret_key")).st_mode & 0o077 == 0
+
+
+def test_login_page_is_served_in_chinese(client):
+    page = client.get("/login")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'lang="zh-CN"' in text and "登录" in text
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_english_can_be_chosen(client):
+    client.post("/language/en", data={"next": "/login"})
+    assert 'lang="en"' in client.get("/login").get_data(as_text=True)
+
+
+def test_unknown_page_is_a_friendly_404(client, factory, login):
+    login(factory.user("rep"))
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert "页面不存在" in page.get_data(as_text=True)
+
+
+def test_sqlite_runs_in_wal_mode(app):
+    from salestrack.extensions import db
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
