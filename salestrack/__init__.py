@@ -6,7 +6,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from . import config as config_module
-from .request import Request
+from .incoming import Request
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 
 log = logging.getLogger("salestrack")
