@@ -25,9 +25,9 @@ class SheetForm(FlaskForm):
 
 
 class RowList(FieldList):
-    """A repeating table. Rows come from the submitted indices (no maximum),
-    else from the stored rows, else `start_rows` blank rows; blank rows are
-    neither validated nor stored."""
+    """A repeating table. Rows are the submitted indices (no maximum) when a
+    form was submitted, else the stored rows; with none, `start_rows` blank
+    rows. Blank rows are neither validated nor stored."""
 
     def __init__(self, unbound_field, label=None, validators=None, *, table: Table,
                  draft=False, min_rows=0, **kwargs):
@@ -158,8 +158,6 @@ def errors(form: SheetForm) -> dict[str, list[str]]:
                         out[cell.name] = list(cell.errors)
         elif field.errors:
             out[field.name] = list(field.errors)
-    if form.form_errors:
-        out.setdefault("", []).extend(form.form_errors)
     return out
 
 

@@ -60,9 +60,12 @@ def _first(values) -> str:
     return texts[0] if texts else ""
 
 
+_FULLWIDTH = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20}
+
+
 def _number_text(text: str) -> str:
     """Full-width digits and punctuation (Chinese input methods) as ASCII."""
-    return unicodedata.normalize("NFKC", text).strip()
+    return text.translate(_FULLWIDTH).strip()
 
 
 def _bad_char(ch: str) -> bool:
@@ -310,12 +313,6 @@ class ChecksKind(Kind):
             return None
         return {"values": [c for c in field.choices if c in picked], "other": other}
 
-    def to_input(self, value) -> str:
-        return self.note(value)
-
-    def note(self, value) -> str:
-        return str(value.get("other") or "") if isinstance(value, dict) else ""
-
     def selected(self, value) -> list[str]:
         if isinstance(value, dict) and isinstance(value.get("values"), list):
             return [str(v) for v in value["values"]]
@@ -326,7 +323,7 @@ class ChecksKind(Kind):
             return ""
         if not isinstance(value, dict):
             return str(value)
-        note = self.note(value)
+        note = checks_note(value)
         parts = [f"{OTHER}：{note}" if v == OTHER and note else v for v in self.selected(value)]
         return "、".join(parts)
 
@@ -387,6 +384,11 @@ class FilesKind(Kind):
 
     def widget(self, field):
         return widgets.HiddenInput()
+
+
+def checks_note(value) -> str:
+    """The 其他 note of a stored checks value."""
+    return str(value.get("other") or "") if isinstance(value, dict) else ""
 
 
 def _lookup(mapping, key) -> str | None:
@@ -472,10 +474,8 @@ class KindField(WTField):
         self.process_errors = []
         self.object_data = data
         if formdata is not None:
-            self.raw_data = _strings(formdata.getlist(self.name)) if self.name in formdata else []
-            self.raw_note = None
-            if self.spec_field.has_other:
-                self.raw_note = _first(formdata.getlist(self.other_name)) if self.other_name in formdata else ""
+            self.raw_data = _strings(formdata.getlist(self.name))
+            self.raw_note = _first(formdata.getlist(self.other_name)) if self.spec_field.has_other else None
             allowed = {uid for uid, _ in self.user_options} if self.spec_field.kind == "user" else None
             self.data, self.process_errors = clean(
                 self.spec_field, self.raw_data, note=self.raw_note, users=allowed)
@@ -493,20 +493,19 @@ class KindField(WTField):
         """The 其他 note to show in its input."""
         if self.raw_note is not None:
             return self.raw_note
-        return ChecksKind().note(self.data)
+        return checks_note(self.data)
 
     @property
     def is_blank(self) -> bool:
-        if self.raw_data is None:
-            return is_empty(self.data)
-        return not any(v.strip() for v in self.raw_data) and not (self.raw_note or "").strip()
+        """Nothing to store and nothing wrong: a cell that leaves its row blank."""
+        return not self.process_errors and is_empty(self.data)
 
     def _value(self) -> str:
-        if self.raw_data is not None and self.spec_field.kind not in ("checks", "files"):
-            return self.raw_data[0] if self.raw_data else ""
-        if self.raw_data is not None and self.spec_field.kind == "files":
+        if self.raw_data is None:
+            return self.kind.to_input(self.data)
+        if self.spec_field.kind == "files":
             return ",".join(self.raw_data)
-        return self.kind.to_input(self.data)
+        return self.raw_data[0] if self.raw_data else ""
 
     def pre_validate(self, form):
         if self.process_errors:
