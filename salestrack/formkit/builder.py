@@ -59,10 +59,6 @@ class RowList(FieldList):
             match = _CELL.fullmatch(name) if isinstance(name, str) else None
             if match and match.group(1) == self.name:
                 yield int(match.group(2))
-            elif isinstance(name, str) and name.endswith(OTHER_SUFFIX):
-                match = _CELL.fullmatch(name[: -len(OTHER_SUFFIX)])
-                if match and match.group(1) == self.name:
-                    yield int(match.group(2))
 
     def _known_columns(self, row) -> dict:
         if not isinstance(row, dict):
