@@ -1,0 +1,216 @@
+"""From a FormSpec to a bound Flask-WTF form, and from the validated form to
+the JSON stored on the record. Input names follow WTForms: a field is named by
+its key, a table cell `<table>-<row>-<column>` (e.g. `calls-0-time`)."""
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
+from wtforms.fields import FieldList, FormField
+from wtforms.utils import unset_value
+
+from . import kinds
+from .spec import OTHER_SUFFIX, Field, FormSpec, Table
+
+NEED_A_ROW = "请至少填写一行"
+_CELL = re.compile(r"([a-z][a-z0-9_]*)-([0-9]{1,9})-([a-z][a-z0-9_]*)")
+
+
+class SheetForm(FlaskForm):
+    """Base of every built sheet form; `sheet_spec` and `is_draft` are set per build."""
+    sheet_spec: FormSpec | None = None
+    is_draft = False
+
+
+class RowList(FieldList):
+    """A repeating table. Rows are the submitted indices (no maximum) when a
+    form was submitted, else the stored rows; with none, `start_rows` blank
+    rows. Blank rows are neither validated nor stored."""
+
+    def __init__(self, unbound_field, label=None, validators=None, *, table: Table,
+                 draft=False, min_rows=0, **kwargs):
+        super().__init__(unbound_field, label if label is not None else table.label,
+                         validators, **kwargs)
+        self.table = table
+        self.draft = draft
+        self.min_rows = min_rows
+        self.table_errors: list[str] = []
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.last_index = -1
+        self.entries = []
+        rows = data if isinstance(data, list) else []
+        self.object_data = rows
+        if formdata is not None:
+            for index in sorted(set(self._submitted_indices(formdata))):
+                self._add_entry(formdata, index=index)
+            self._compact_indices()
+        else:
+            for row in rows:
+                self._add_entry(None, self._known_columns(row))
+        wanted = max(self.min_rows, self.table.start_rows if not self.entries else 0)
+        while len(self.entries) < wanted:
+            self._add_entry(formdata)
+
+    def _submitted_indices(self, formdata):
+        for name in formdata:
+            match = _CELL.fullmatch(name) if isinstance(name, str) else None
+            if match and match.group(1) == self.name:
+                yield int(match.group(2))
+
+    def _known_columns(self, row) -> dict:
+        if not isinstance(row, dict):
+            return {}
+        return {col.key: row[col.key] for col in self.table.columns if col.key in row}
+
+    @staticmethod
+    def row_is_blank(entry) -> bool:
+        return all(cell.is_blank for cell in entry.form)
+
+    def filled_rows(self) -> list:
+        return [entry for entry in self.entries if not self.row_is_blank(entry)]
+
+    def validate(self, form, extra_validators=()):
+        self.table_errors = []
+        for entry in self.entries:
+            if self.row_is_blank(entry):
+                for cell in entry.form:
+                    cell.errors = []
+            else:
+                entry.validate(form)
+        if self.table.required and not self.draft and not self.filled_rows():
+            self.table_errors.append(NEED_A_ROW)
+        self.errors = [entry.errors for entry in self.entries if entry.errors] + self.table_errors
+        return not self.errors
+
+
+def _row_form(table: Table, draft: bool, users) -> type[Form]:
+    attrs = {col.key: kinds.make_field(col, draft=draft, users=users) for col in table.columns}
+    return type(f"{table.key.title().replace('_', '')}Row", (Form,), attrs)
+
+
+def _as_multidict(formdata):
+    if formdata is None or hasattr(formdata, "getlist"):
+        return formdata
+    return MultiDict(formdata)
+
+
+def build_form(spec: FormSpec, formdata=None, data=None, *, users=(), draft=False,
+               row_counts=None) -> SheetForm:
+    """A bound form for the sheet. `formdata` is the submitted MultiDict (or a
+    dict) or None; `data` the stored JSON (None for a new sheet, which gets the
+    fields' defaults); `users` (id, name, role) tuples offered by user inputs;
+    `draft` skips required checks; `row_counts` {table_key: n} shows at least
+    n rows (for "add a row")."""
+    formdata = _as_multidict(formdata)
+    stored = data if isinstance(data, dict) else {}
+    row_counts = row_counts or {}
+    attrs = {"sheet_spec": spec, "is_draft": draft}
+    initial = {}
+    for item in spec.items():
+        if isinstance(item, Table):
+            row = FormField(_row_form(item, draft, users))
+            attrs[item.key] = RowList(row, table=item, draft=draft,
+                                      min_rows=_int(row_counts.get(item.key)))
+            initial[item.key] = stored.get(item.key)
+        elif not item.source:
+            attrs[item.key] = kinds.make_field(item, draft=draft, users=users)
+            initial[item.key] = stored[item.key] if item.key in stored else kinds.default_value(item)
+    form_class = type(f"{spec.key.title().replace('_', '')}Form", (SheetForm,), attrs)
+    return form_class(formdata=formdata, data=initial)
+
+
+def _int(value) -> int:
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def form_data(spec: FormSpec, form: SheetForm) -> dict:
+    """The JSON to store: every typed field and table, source fields excluded
+    (fill_sources adds them), blank table rows dropped."""
+    out = {}
+    for item in spec.items():
+        if isinstance(item, Table):
+            out[item.key] = [
+                {col.key: entry.form[col.key].data for col in item.columns}
+                for entry in form[item.key].filled_rows()
+            ]
+        elif not item.source:
+            out[item.key] = form[item.key].data
+    return out
+
+
+def errors(form: SheetForm) -> dict[str, list[str]]:
+    """{input name: [messages]}; a table's own messages (no rows) under its key."""
+    out = {}
+    for field in form:
+        if isinstance(field, RowList):
+            if field.table_errors:
+                out[field.name] = list(field.table_errors)
+            for entry in field.entries:
+                for cell in entry.form:
+                    if cell.errors:
+                        out[cell.name] = list(cell.errors)
+        elif field.errors:
+            out[field.name] = list(field.errors)
+    return out
+
+
+def fill_sources(spec: FormSpec, data: dict, context: dict) -> dict:
+    """A copy of `data` with the source fields set from `context`, keyed by
+    the source strings ('project.name': '...'); missing sources become None."""
+    out = dict(data or {})
+    for field in spec.source_fields():
+        value = (context or {}).get(field.source)
+        out[field.key] = None if value is None else str(value)
+    return out
+
+
+def validate_field(spec: FormSpec, name: str, value, draft=False, *, users=None) -> list[str]:
+    """Messages for one input, for inline validation while typing. `value` is
+    a string or list of strings. Table cells are checked for format only (the
+    row may still be blank); a user input is checked against `users`
+    ((id, name, role) tuples) when given. Unknown names raise KeyError."""
+    field, in_table, is_note = _resolve(spec, name)
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if is_note:
+        _, messages = kinds.clean(field, [], note=values)
+        return messages
+    allowed = None
+    if field.kind == "user" and users is not None:
+        allowed = {uid for uid, _ in kinds.user_choices(field, users)}
+    stored, messages = kinds.clean(field, values, users=allowed)
+    if messages:
+        return messages
+    if field.required and not draft and not in_table and kinds.is_empty(stored):
+        return [kinds.REQUIRED]
+    return []
+
+
+def _resolve(spec: FormSpec, name: str) -> tuple[Field, bool, bool]:
+    """(spec Field, is a table cell, is a 其他 note) for an input name."""
+    if not isinstance(name, str):
+        raise KeyError(name)
+    if name.endswith(OTHER_SUFFIX):
+        found = _lookup(spec, name[: -len(OTHER_SUFFIX)])
+        if found is not None and found[0].has_other:
+            return found[0], found[1], True
+    found = _lookup(spec, name)
+    if found is None:
+        raise KeyError(name)
+    return found[0], found[1], False
+
+
+def _lookup(spec: FormSpec, name: str) -> tuple[Field, bool] | None:
+    match = _CELL.fullmatch(name)
+    if match:
+        try:
+            return spec.table(match.group(1)).column(match.group(3)), True
+        except KeyError:
+            return None
+    try:
+        field = spec.field(name)
+    except KeyError:
+        return None
+    return (None if field.source else (field, False))

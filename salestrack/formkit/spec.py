@@ -1,0 +1,312 @@
+"""The declarative description of a paper sheet: its fields, repeating tables,
+sections and sign-off slots. Everything else (form, storage, view, PDF, chain)
+is derived from a FormSpec, so a new sheet is one definition file."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..process import GROUPS, ROLE_CODES, STAGE_BY_CODE
+
+KINDS = ("text", "textarea", "date", "datetime", "time", "int", "money",
+         "percent", "choice", "checks", "user", "files")
+SOURCES = ("customer.name", "customer.customer_no", "project.name",
+           "contract.contract_name", "contract.contract_no")
+OTHER = "其他"
+OTHER_SUFFIX = "_other"
+
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_PREFIX = re.compile(r"[A-Z]{1,6}")
+_TABLE_SIGNER = re.compile(r"table:([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)")
+# Names a WTForms/Flask-WTF form or its constructor already uses.
+_RESERVED = frozenset({
+    "meta", "data", "errors", "form_errors", "csrf_token", "formdata", "obj",
+    "prefix", "extra_filters", "process", "populate_obj", "post_process",
+    "validate", "validate_on_submit", "is_submitted", "hidden_tag",
+    "sheet_spec", "is_draft",
+})
+
+
+def _tuple(value):
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+@dataclass(frozen=True)
+class Field:
+    """One labelled value on the sheet."""
+    key: str
+    label: str
+    label_en: str
+    kind: str
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    help: str = ""
+    source: str | None = None
+    default: str | None = None
+    wide: bool = False
+    role: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "choices", _tuple(self.choices))
+
+    @property
+    def has_other(self) -> bool:
+        """A checks field whose 其他 box carries a free-text note."""
+        return self.kind == "checks" and OTHER in self.choices
+
+
+@dataclass(frozen=True)
+class Table:
+    """A repeating table: rows of the same columns, as many as needed.
+    required=True means a submitted sheet needs at least one filled row."""
+    key: str
+    label: str
+    label_en: str
+    columns: tuple[Field, ...]
+    start_rows: int = 3
+    required: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "columns", _tuple(self.columns))
+
+    def column(self, key: str) -> Field:
+        for col in self.columns:
+            if col.key == key:
+                return col
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A block of the sheet, printed under its title ('' for none)."""
+    title: str
+    title_en: str
+    items: tuple[Field | Table, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "items", _tuple(self.items))
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One sign-off step; `signer` says who signs (see parse_signer)."""
+    key: str
+    label: str
+    label_en: str
+    signer: str
+    comment_required: bool = False
+    comment_label: str | None = None
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """One paper sheet. `order` places it in lists (the toolkit's order)."""
+    key: str
+    title: str
+    title_en: str
+    prefix: str
+    group: str
+    stages: tuple[str, ...]
+    version: int
+    author_label: str
+    sections: tuple[Section, ...]
+    slots: tuple[Slot, ...]
+    note: str | None = None
+    followup: bool = False
+    updates_customer: bool = False
+    order: int = 100
+
+    def __post_init__(self):
+        for name in ("stages", "sections", "slots"):
+            object.__setattr__(self, name, _tuple(getattr(self, name)))
+
+    def items(self) -> list[Field | Table]:
+        return [item for section in self.sections for item in section.items]
+
+    def fields(self) -> list[Field]:
+        return [item for item in self.items() if isinstance(item, Field)]
+
+    def tables(self) -> list[Table]:
+        return [item for item in self.items() if isinstance(item, Table)]
+
+    def field(self, key: str) -> Field:
+        for item in self.fields():
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    def table(self, key: str) -> Table:
+        for item in self.tables():
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    def source_fields(self) -> list[Field]:
+        return [f for f in self.fields() if f.source]
+
+    def header_date(self) -> Field | None:
+        """The sheet's header date: the first section's date field defaulting
+        to today, or None when the paper has no typed header date."""
+        if not self.sections:
+            return None
+        for item in self.sections[0].items:
+            if isinstance(item, Field) and item.kind == "date" and item.default == "today":
+                return item
+        return None
+
+
+def parse_signer(rule: str) -> tuple[str, object]:
+    """Split a signer rule: ('team_manager', None), ('role', 'gm'),
+    ('chosen', 'implementation') or ('table', ('reviewers', 'name'))."""
+    if rule == "team_manager":
+        return "team_manager", None
+    if not isinstance(rule, str):
+        raise ValueError(f"signer rule must be a string: {rule!r}")
+    head, _, arg = rule.partition(":")
+    if head in ("role", "chosen"):
+        if arg not in ROLE_CODES:
+            raise ValueError(f"unknown role in signer rule {rule!r}")
+        return head, arg
+    match = _TABLE_SIGNER.fullmatch(rule)
+    if match:
+        return "table", (match.group(1), match.group(2))
+    raise ValueError(f"bad signer rule {rule!r}")
+
+
+def check_spec(spec: FormSpec) -> None:
+    """Refuse a definition that the engine could not serve faithfully."""
+    def fail(message):
+        raise ValueError(f"{getattr(spec, 'key', '?')}: {message}")
+
+    if not isinstance(spec, FormSpec):
+        raise ValueError("not a FormSpec")
+    if not isinstance(spec.key, str) or not _KEY.fullmatch(spec.key):
+        fail("key must be lower-case letters, digits and _ (at most 40)")
+    if not isinstance(spec.prefix, str) or not _PREFIX.fullmatch(spec.prefix):
+        fail("prefix must be 1-6 capital letters")
+    for name in ("title", "title_en", "author_label"):
+        if not isinstance(getattr(spec, name), str) or not getattr(spec, name).strip():
+            fail(f"{name} is empty")
+    if spec.group and spec.group not in GROUPS:
+        fail(f"unknown toolkit group {spec.group!r}")
+    if not isinstance(spec.stages, tuple) or any(s not in STAGE_BY_CODE for s in spec.stages):
+        fail(f"unknown stage in {spec.stages!r}")
+    if not isinstance(spec.version, int) or isinstance(spec.version, bool) or spec.version < 1:
+        fail("version must be a positive integer")
+    if spec.note is not None and not isinstance(spec.note, str):
+        fail("note must be text")
+    if not isinstance(spec.order, int):
+        fail("order must be an integer")
+    if not spec.sections or not all(isinstance(s, Section) for s in spec.sections):
+        fail("sections must be a non-empty tuple of Section")
+
+    keys = set()
+    for section in spec.sections:
+        if not isinstance(section.title, str):
+            fail("section title must be text")
+        if not section.items:
+            fail(f"section {section.title!r} is empty")
+        for item in section.items:
+            if isinstance(item, Table):
+                _check_table(item, fail)
+            elif isinstance(item, Field):
+                _check_field(item, fail, in_table=False)
+            else:
+                fail(f"section item {item!r} is neither Field nor Table")
+            _claim(keys, item, fail)
+
+    if not isinstance(spec.slots, tuple) or not all(isinstance(s, Slot) for s in spec.slots):
+        fail("slots must be a tuple of Slot")
+    slot_keys = set()
+    for slot in spec.slots:
+        if not isinstance(slot.key, str) or not _KEY.fullmatch(slot.key):
+            fail(f"bad slot key {slot.key!r}")
+        if slot.key in slot_keys:
+            fail(f"duplicate slot key {slot.key!r}")
+        slot_keys.add(slot.key)
+        if not isinstance(slot.label, str) or not slot.label.strip():
+            fail(f"slot {slot.key!r} has no label")
+        try:
+            how, arg = parse_signer(slot.signer)
+        except ValueError as exc:
+            fail(str(exc))
+        if how == "table":
+            table_key, column_key = arg
+            try:
+                column = spec.table(table_key).column(column_key)
+            except KeyError:
+                fail(f"slot {slot.key!r} names a missing table column {slot.signer!r}")
+            if column.kind != "user":
+                fail(f"slot {slot.key!r}: column {column_key!r} is not a user column")
+
+
+def _claim(keys: set, item, fail) -> None:
+    """Record a top-level key, refusing clashes (including a checks note)."""
+    names = [item.key]
+    if isinstance(item, Field) and item.has_other:
+        names.append(item.key + OTHER_SUFFIX)
+    for name in names:
+        if name in keys:
+            fail(f"duplicate key {name!r}")
+        keys.add(name)
+
+
+def _check_key(key, fail) -> None:
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        fail(f"bad key {key!r}: lower-case letters, digits and _ (at most 40)")
+    if key in _RESERVED or key.startswith(("filter_", "validate_")):
+        fail(f"key {key!r} is reserved by the form library")
+
+
+def _check_table(table: Table, fail) -> None:
+    _check_key(table.key, fail)
+    if not isinstance(table.label, str) or not table.label.strip():
+        fail(f"table {table.key!r} has no label")
+    if not isinstance(table.start_rows, int) or table.start_rows < 0:
+        fail(f"table {table.key!r}: start_rows must be >= 0")
+    if not table.columns:
+        fail(f"table {table.key!r} has no columns")
+    seen = set()
+    for col in table.columns:
+        if not isinstance(col, Field):
+            fail(f"table {table.key!r}: columns must be Field")
+        _check_field(col, fail, in_table=True)
+        _claim(seen, col, fail)
+
+
+def _check_field(field: Field, fail, *, in_table: bool) -> None:
+    _check_key(field.key, fail)
+    where = f"field {field.key!r}"
+    if field.kind not in KINDS:
+        fail(f"{where}: unknown kind {field.kind!r}")
+    if not isinstance(field.label, str) or not field.label.strip():
+        fail(f"{where} has no label")
+    if field.kind in ("choice", "checks"):
+        if not field.choices:
+            fail(f"{where}: {field.kind} needs choices")
+        if not all(isinstance(c, str) and c.strip() for c in field.choices):
+            fail(f"{where}: choices must be non-empty text")
+        if len(set(field.choices)) != len(field.choices):
+            fail(f"{where}: duplicate choices")
+    elif field.choices:
+        fail(f"{where}: only choice and checks take choices")
+    if field.role is not None and (field.kind != "user" or field.role not in ROLE_CODES):
+        fail(f"{where}: role must be a known role code on a user field")
+    if field.source is not None:
+        if in_table:
+            fail(f"{where}: table cells cannot come from a source")
+        if field.source not in SOURCES:
+            fail(f"{where}: unknown source {field.source!r}")
+        if field.kind != "text" or field.required or field.default is not None:
+            fail(f"{where}: a source field is plain text, not required, no default")
+    if field.default is not None:
+        if in_table:
+            fail(f"{where}: table cells take no default (blank rows must stay blank)")
+        if field.default == "today":
+            if field.kind != "date":
+                fail(f"{where}: default 'today' is for date fields")
+        elif field.kind == "choice":
+            if field.default not in field.choices:
+                fail(f"{where}: default is not one of the choices")
+        elif field.kind not in ("text", "textarea") or not isinstance(field.default, str):
+            fail(f"{where}: unsupported default {field.default!r}")

@@ -1,0 +1,2 @@
+"""One module per paper sheet, each defining FORM = FormSpec(...). Adding a
+module here adds the sheet to the application."""

@@ -1,0 +1,310 @@
+"""The seven definitions against the paper, and the checks that keep a bad
+definition out of the registry."""
+from dataclasses import replace
+
+import pytest
+
+from salestrack.formkit import registry
+from salestrack.formkit.kinds import KINDS
+from salestrack.formkit.spec import (Field, FormSpec, Section, Slot, Table, check_spec,
+                                     parse_signer)
+
+# (paper label, key, kind) in paper order; a table contributes its columns.
+PAPER = {
+    "phone_log": [
+        ("联系日期", "date", "date"), ("序号", "seq", "int"), ("时间", "time", "time"),
+        ("客户名称", "customer_name", "text"), ("编号", "customer_no", "text"),
+        ("找到谁", "reached", "text"), ("联系方式", "contact", "text"),
+        ("电话沟通内容", "content", "textarea"), ("信息跟踪内容", "tracking", "textarea"),
+        ("计划下次联络时间", "next_contact_at", "datetime"), ("对客户的承诺", "promise", "text"),
+        ("需完成工作", "todo", "text"), ("完成时间", "todo_done_at", "date"),
+    ],
+    "customer_info": [
+        ("企业名称", "name", "text"), ("企业简称", "short_name", "text"),
+        ("企业标识/编号", "customer_no", "text"), ("客户类别", "category", "choice"),
+        ("客户来源", "source", "choice"), ("法人代表", "legal_rep", "text"),
+        ("联系人", "contact", "text"), ("地址", "address", "text"),
+        ("关键决策人", "decision_maker", "text"), ("邮编", "postcode", "text"),
+        ("电话", "phone", "text"), ("传真", "fax", "text"), ("E-mail", "email", "text"),
+        ("企业性质", "ownership", "choice"), ("企业类型", "business_type", "choice"),
+        ("企业所属行业", "industry", "choice"), ("主营产品", "main_products", "text"),
+        ("企业规模", "scale", "text"), ("年产值", "annual_output", "text"),
+        ("市场占有率", "market_share", "percent"), ("销售额", "revenue", "text"),
+        ("效益", "benefit", "text"), ("成本", "cost", "text"), ("利润", "profit", "text"),
+        ("开户银行", "bank", "text"), ("销售费用", "sales_expense", "text"),
+        ("企业资信", "credit", "choice"), ("账户\\账号", "account_no", "text"),
+        ("异常情况", "anomalies", "textarea"), ("信息采集人", "collector", "user"),
+    ],
+    "visit_report": [
+        ("日期", "date", "date"), ("客户名称", "customer_name", "text"),
+        ("客户编号", "customer_no", "text"), ("拜访处在哪个阶段", "stage", "choice"),
+        ("拜访对象", "visitee", "text"), ("拜访时间", "visited_at", "datetime"),
+        ("拜访地点", "place", "text"), ("拜访主要内容", "agenda", "textarea"),
+        ("要达到什么样的结果", "goal", "textarea"), ("拜访陪同人", "companions", "text"),
+        ("关键评估元素情况", "element", "text"), ("我们的成功", "our_wins", "text"),
+        ("我们的失败", "our_losses", "text"), ("客户建议", "customer_advice", "text"),
+        ("承诺", "promise", "text"), ("反馈时间", "due", "date"), ("责任人", "owner", "text"),
+        ("任务行动计划", "action_plan", "text"), ("约定下次拜访时间", "next_visit_at", "datetime"),
+        ("约定下次拜访的地点", "next_visit_place", "text"),
+        ("下次拜访目的", "next_visit_purpose", "text"), ("下次拜访主要计划", "next_visit_plan", "text"),
+        ("对此客户下一步拟采取行动计划", "next_actions", "textarea"),
+    ],
+    "resource_request": [
+        ("日期", "date", "date"), ("客户分类", "customer_class", "choice"),
+        ("项目名称", "project_name", "text"), ("客户", "customer_name", "text"),
+        ("客户编号", "customer_no", "text"), ("需何支援", "support_needed", "textarea"),
+        ("支援原因", "reason", "textarea"), ("支持时间", "support_period", "text"),
+        ("支持形式", "support_form", "checks"), ("有何要求", "requirements", "textarea"),
+        ("预期目标", "expected_outcome", "textarea"), ("资料附件", "attachments", "files"),
+    ],
+    "bid_deviation": [
+        ("制定日期", "date", "date"), ("客户名称", "customer_name", "text"),
+        ("客户编号", "customer_no", "text"), ("项目名称", "project_name", "text"),
+        ("序号", "seq", "int"), ("招标文件条目号", "tender_clause_no", "text"),
+        ("招标文件的商务条款", "tender_term", "text"), ("投标文件的商务条款", "bid_term", "text"),
+        ("说明", "note", "text"),
+    ],
+    "contract_review": [
+        ("日期", "date", "date"), ("合同名称", "contract_name", "text"),
+        ("合同编号", "contract_no", "text"), ("客户名称", "customer_name", "text"),
+        ("客户编号", "customer_no", "text"), ("增值税号", "vat_no", "text"),
+        ("增值税发票地址", "invoice_address", "text"), ("开户行名称", "bank", "text"),
+        ("账号", "account_no", "text"), ("税务登记电话", "tax_phone", "text"),
+        ("姓名", "name", "user"), ("职位", "title", "text"), ("所属部门", "department", "text"),
+        ("评审结果", "result", "text"), ("商务条款", "commercial_terms", "textarea"),
+        ("综合意见", "overall", "textarea"), ("项目执行", "execution", "textarea"),
+    ],
+    "handover": [
+        ("日期", "date", "date"), ("合同名称", "contract_name", "text"),
+        ("合同编号", "contract_no", "text"), ("客户名称", "customer_name", "text"),
+        ("客户编号", "customer_no", "text"), ("项目名称", "project_name", "text"),
+        ("交接日期", "handover_date", "date"), ("购买产品范围", "products", "textarea"),
+        ("产品功能范围", "functions", "textarea"), ("产品标准报价", "list_price", "money"),
+        ("实施划拨费用", "implementation_budget", "money"), ("实施开始日期", "impl_start", "date"),
+        ("实施结束日期", "impl_end", "date"), ("培训情况", "training", "textarea"),
+        ("工程实施范围", "impl_scope", "textarea"), ("实施内容及目标", "impl_goals", "textarea"),
+        ("主要客户承诺", "customer_commitments", "textarea"), ("备注", "remarks", "textarea"),
+    ],
+}
+
+CHOICES = {
+    ("customer_info", "category"): ("一般", "重要", "VIP"),
+    ("customer_info", "source"): ("广告反馈", "展会", "老客户介绍", "主动上门", "销售人员发掘"),
+    ("customer_info", "ownership"): ("外资", "合资", "国有", "集体", "个体", "其他"),
+    ("customer_info", "business_type"): ("生产型", "贸易型", "服务型", "其他"),
+    ("customer_info", "industry"): ("航空", "机械", "电器", "电信", "烟草", "信息", "传媒", "政府", "其他"),
+    ("customer_info", "credit"): ("红", "灰", "黑", "白"),
+    ("visit_report", "stage"): ("客户规划与电话邀约", "客户拜访", "提交初步方案", "方案演示与业绩展示",
+                                "需求性分析及方案确定", "项目评估", "合作谈判", "成交"),
+    ("resource_request", "customer_class"): ("A类客户", "B类客户", "C类客户", "D类客户", "其他"),
+    ("resource_request", "support_form"): ("出差", "提供专业服务", "其他"),
+}
+
+# key: (prefix, author label, header date label, slots as (label, signer), sources)
+SHEETS = {
+    "phone_log": ("DH", "填写人", "联系日期", [("业务经理/组长审阅", "team_manager")], {}),
+    "customer_info": ("KH", "填写人", None, [("信息审核人", "team_manager")],
+                      {"customer_no": "customer.customer_no"}),
+    "visit_report": ("BF", "大客户经理", "日期", [("领导建议", "team_manager")],
+                     {"customer_name": "customer.name", "customer_no": "customer.customer_no"}),
+    "resource_request": ("ZY", "填表人", "日期",
+                         [("所属部门领导审核", "team_manager"), ("总经理审核", "role:gm"),
+                          ("人力资源管理部门领导", "role:hr")],
+                         {"project_name": "project.name", "customer_name": "customer.name",
+                          "customer_no": "customer.customer_no"}),
+    "bid_deviation": ("PL", "填写人", "制定日期",
+                      [("客户经理综合意见", "chosen:rep"), ("销售主管综合意见", "team_manager")],
+                      {"customer_name": "customer.name", "customer_no": "customer.customer_no",
+                       "project_name": "project.name"}),
+    "contract_review": ("HP", "填写人", "日期",
+                        [("评审人确认", "table:reviewers.name"), ("审核", "team_manager"),
+                         ("批准", "role:gm")],
+                        {"customer_name": "customer.name", "customer_no": "customer.customer_no"}),
+    "handover": ("JJ", "填写人", "日期",
+                 [("销售经理", "team_manager"), ("技术工程师", "chosen:implementation"),
+                  ("项目经理(生产经理)", "chosen:implementation")],
+                 {"contract_name": "contract.contract_name", "contract_no": "contract.contract_no",
+                  "customer_name": "customer.name", "customer_no": "customer.customer_no",
+                  "project_name": "project.name"}),
+}
+
+SPECS = registry.all_specs()
+
+
+def flat(spec):
+    out = []
+    for item in spec.items():
+        columns = item.columns if isinstance(item, Table) else (item,)
+        out += [(f.label, f.key, f.kind) for f in columns]
+    return out
+
+
+def test_the_seven_paper_sheets_come_in_paper_order():
+    assert [s.key for s in SPECS][:7] == list(PAPER)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.key)
+def test_definition_is_valid(spec):
+    check_spec(spec)
+    assert registry.get(spec.key) is spec
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.key)
+def test_every_paper_field_in_paper_order(spec):
+    if spec.key not in PAPER:
+        pytest.skip("not a first-release sheet")
+    assert flat(spec) == PAPER[spec.key]
+    for (sheet, key), choices in CHOICES.items():
+        if sheet == spec.key:
+            assert spec.field(key).choices == choices
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.key)
+def test_header_slots_and_sources(spec):
+    if spec.key not in SHEETS:
+        pytest.skip("not a first-release sheet")
+    prefix, author, date_label, slots, sources = SHEETS[spec.key]
+    assert spec.prefix == prefix
+    assert spec.author_label == author
+    header = spec.header_date()
+    assert (header.label if header else None) == date_label
+    if header:
+        assert header.default == "today" and header.required
+    assert [(s.label, s.signer) for s in spec.slots] == slots
+    assert {f.key: f.source for f in spec.source_fields()} == sources
+
+
+def test_sheet_specific_rules_from_the_paper():
+    visit = registry.get("visit_report")
+    assert visit.note == "注意：不一定在第二阶段，销售过程中任何阶段存在拜访都得填写该表。"
+    assert visit.slots[0].comment_required and visit.slots[0].comment_label == "领导建议"
+    assert all(s.comment_required for s in registry.get("bid_deviation").slots)
+    customer = registry.get("customer_info")
+    assert customer.updates_customer and not customer.field("name").source
+    assert {s.key for s in SPECS if s.followup} >= {"phone_log", "visit_report"}
+    assert registry.get("visit_report").table("findings").label == "拜访实际情况"
+    assert registry.get("visit_report").table("promises").label == "拜访中对客户的承诺"
+    assert registry.get("contract_review").table("reviewers").label == "参加评审人员"
+
+
+def test_every_kind_is_used_by_some_sheet():
+    assert {kind for spec in SPECS for _, _, kind in flat(spec)} == set(KINDS)
+
+
+def test_load_builtin_is_idempotent():
+    before = [s.key for s in registry.all_specs()]
+    registry.load_builtin()
+    registry.load_builtin()
+    assert [s.key for s in registry.all_specs()] == before
+
+
+def test_get_unknown_sheet_is_a_key_error():
+    with pytest.raises(KeyError):
+        registry.get("no_such_sheet")
+
+
+def small_spec(**changes):
+    spec = FormSpec(
+        key="trial_sheet", title="试验表", title_en="Trial", prefix="TS", group="", stages=(),
+        version=1, author_label="填写人",
+        sections=(Section("", "", (
+            Field("date", "日期", "Date", "date", default="today"),
+            Table("rows", "明细", "Rows", (Field("who", "人员", "Person", "user"),
+                                            Field("what", "事项", "Item", "text"))),
+        )),),
+        slots=(Slot("check", "审核", "Check", "team_manager"),))
+    return replace(spec, **changes)
+
+
+@pytest.fixture
+def clean_registry():
+    yield
+    registry.unregister("trial_sheet")
+    registry.unregister("trial_two")
+
+
+def test_register_and_unregister(clean_registry):
+    spec = registry.register(small_spec())
+    assert registry.get("trial_sheet") is spec
+    assert spec in registry.all_specs()
+    registry.unregister("trial_sheet")
+    with pytest.raises(KeyError):
+        registry.get("trial_sheet")
+
+
+def test_register_refuses_a_duplicate_key(clean_registry):
+    registry.register(small_spec())
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(small_spec(prefix="TT"))
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(replace(registry.get("phone_log"), prefix="XX"))
+
+
+def test_register_refuses_a_duplicate_prefix(clean_registry):
+    registry.register(small_spec())
+    with pytest.raises(ValueError, match="prefix"):
+        registry.register(small_spec(key="trial_two"))
+    with pytest.raises(ValueError, match="prefix"):
+        registry.register(small_spec(key="trial_two", prefix="DH"))
+
+
+def test_register_refuses_a_bad_signer(clean_registry):
+    with pytest.raises(ValueError, match="signer"):
+        registry.register(small_spec(slots=(Slot("x", "审核", "Check", "the_boss"),)))
+    with pytest.raises(KeyError):
+        registry.get("trial_sheet")
+
+
+def field_spec(*fields):
+    return small_spec(sections=(Section("", "", fields),))
+
+
+@pytest.mark.parametrize("spec, message", [
+    (field_spec(Field("a", "甲", "A", "text"), Field("a", "乙", "B", "text")), "duplicate key"),
+    (field_spec(Field("a", "甲", "A", "colour")), "unknown kind"),
+    (field_spec(Field("a", "甲", "A", "choice")), "needs choices"),
+    (field_spec(Field("a", "甲", "A", "checks", choices=("x", "x"))), "duplicate choices"),
+    (field_spec(Field("a", "甲", "A", "text", choices=("x",))), "only choice and checks"),
+    (field_spec(Field("a", "甲", "A", "text", source="project.owner")), "unknown source"),
+    (field_spec(Field("a", "甲", "A", "text", source="project.name", required=True)), "source"),
+    (field_spec(Field("a", "甲", "A", "user", role="boss")), "role"),
+    (field_spec(Field("a", "甲", "A", "text", default="today")), "today"),
+    (field_spec(Field("Bad-Key", "甲", "A", "text")), "bad key"),
+    (field_spec(Field("data", "甲", "A", "text")), "reserved"),
+    (field_spec(Field("a", "", "A", "text")), "no label"),
+    (field_spec(Field("a", "甲", "A", "checks", choices=("x", "其他")), Field("a_other", "乙", "B", "text")),
+     "duplicate key"),
+    (field_spec(Table("t", "表", "T", (Field("c", "列", "C", "text", source="customer.name"),))), "source"),
+    (field_spec(Table("t", "表", "T", (Field("c", "列", "C", "date", default="today"),))), "default"),
+    (field_spec(Table("t", "表", "T", ())), "no columns"),
+    (small_spec(prefix=""), "prefix"),
+    (small_spec(prefix="dh"), "prefix"),
+    (small_spec(key=""), "key"),
+    (small_spec(stages=("someday",)), "stage"),
+    (small_spec(group="不存在型"), "group"),
+    (small_spec(sections=()), "sections"),
+    (small_spec(slots=(Slot("a", "甲", "A", "role:boss"),)), "role"),
+    (small_spec(slots=(Slot("a", "甲", "A", "chosen:"),)), "role"),
+    (small_spec(slots=(Slot("a", "甲", "A", "table:missing.who"),)), "missing table column"),
+    (small_spec(slots=(Slot("a", "甲", "A", "table:rows.nobody"),)), "missing table column"),
+    (small_spec(slots=(Slot("a", "甲", "A", "table:rows.what"),)), "not a user column"),
+    (small_spec(slots=(Slot("a", "甲", "A", "team_manager"), Slot("a", "乙", "B", "role:gm"))),
+     "duplicate slot"),
+])
+def test_check_spec_refuses(spec, message):
+    with pytest.raises(ValueError, match=message):
+        check_spec(spec)
+
+
+def test_small_spec_itself_is_valid():
+    check_spec(small_spec(slots=(Slot("who", "确认", "Confirm", "table:rows.who"),)))
+
+
+@pytest.mark.parametrize("rule, parsed", [
+    ("team_manager", ("team_manager", None)),
+    ("role:gm", ("role", "gm")),
+    ("chosen:implementation", ("chosen", "implementation")),
+    ("table:reviewers.name", ("table", ("reviewers", "name"))),
+])
+def test_parse_signer(rule, parsed):
+    assert parse_signer(rule) == parsed
