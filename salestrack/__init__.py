@@ -54,6 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         configure_sqlite(db.engine)
 
     from . import models  # noqa: F401  (registers the tables)
+    from .formkit import registry
+    registry.load_builtin()
     from .views import register_views
     register_views(app)
     from .cli import register_cli

@@ -88,10 +88,34 @@ def can_edit_customer(user: User, customer: Customer) -> bool:
     return customer.owner_id == user.id or can_view_customer(user, customer)
 
 
+def record_scope(user: User):
+    """Records a user may see: those of projects he sees, and those waiting
+    for his signature or signed by him."""
+    signed = sa.select(Signature.record_id).where(
+        sa.or_(Signature.signer_id == user.id, Signature.on_behalf_of_id == user.id))
+    return sa.or_(Record.project_id.in_(sa.select(Project.id).where(project_scope(user))),
+                  Record.waiting_for_id == user.id, Record.author_id == user.id, Record.id.in_(signed))
+
+
+def can_view_record(user: User, record: Record) -> bool:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Record).where(Record.id == record.id, record_scope(user))) > 0
+
+
+def can_file_sheet(user: User, project: Project) -> bool:
+    """Who may file a new sheet against a project: whoever may edit it."""
+    return can_edit_project(user, project)
+
+
+def can_edit_record(user: User, record: Record) -> bool:
+    """Only the author edits his sheet (the paper's 填写人)."""
+    return record.author_id == user.id and user.role not in READ_ONLY_ROLES
+
+
 def get_visible_or_404(model, object_id: int, user: User):
     """Load → check access: 404 whether it does not exist or is not visible."""
     obj = db.session.get(model, object_id)
-    checks = {Project: can_view_project, Customer: can_view_customer}
+    checks = {Project: can_view_project, Customer: can_view_customer, Record: can_view_record}
     if obj is None or not checks[model](user, obj):
         abort(404)
     return obj

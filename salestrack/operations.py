@@ -263,3 +263,131 @@ def reassign_project(actor: User, project: Project, new_owner: User, reason: str
         audit.append("project_reassign", actor, target=project, target_label=project.project_no,
                      detail={"from": old.username, "to": new_owner.username, "reason": reason})
     return project
+
+
+# ── records (filled sheets) ───────────────────────────────────────────────
+EDITABLE_STATUSES = ("draft", "returned", "approved")
+
+
+def _record_number(spec) -> str:
+    year = date.today().year
+    return f"{spec.prefix}-{year}-{next_number(f'sheet-{spec.prefix}-{year}'):04d}"
+
+
+def _file_effects(actor: User, record, spec, data: dict) -> None:
+    """What filing a sheet does beyond the record: a follow-up sheet dates the
+    project's last follow-up; 客户基本信息表 updates the customer master."""
+    now = utcnow()
+    if spec.followup:
+        project = record.project
+        project.last_followup_at = now
+    if spec.updates_customer and record.customer_id:
+        customer = db.session.get(Customer, record.customer_id)
+        from .records import customer_fields_from_sheet
+        columns, profile = customer_fields_from_sheet(spec, data)
+        for key, value in columns.items():
+            setattr(customer, key, value)
+        customer.profile = profile
+        customer.info_record_id = record.id
+        customer.updated_at = now
+
+
+def _add_revision(actor: User, record, spec, old: dict, new: dict):
+    from .formkit.canonical import content_hash
+    from .formkit.diff import diff
+    from .models import Revision
+    from .records import user_names
+    number = len(record.revisions) + 1
+    changes = diff(spec, old, new, user_names()) if number > 1 else []
+    revision = Revision(record_id=record.id, number=number, author_id=actor.id, data=new,
+                        changes=changes, content_hash=content_hash(new))
+    db.session.add(revision)
+    return revision
+
+
+def create_record(actor: User, project: Project, spec, data: dict, attachment_ids=()):
+    """Files a new sheet against a project as a draft, with revision 1."""
+    from .models import Record
+    from .records import attach_uploads, source_context
+    from .formkit.builder import fill_sources
+    with write_transaction():
+        _locked(project)
+        data = fill_sources(spec, data, source_context(project))
+        record = Record(number=_record_number(spec), sheet=spec.key, spec_version=spec.version,
+                        project_id=project.id, customer_id=project.customer_id, author_id=actor.id,
+                        status="draft", data=data, version=1)
+        db.session.add(record)
+        db.session.flush()
+        attach_uploads(record, attachment_ids)
+        _add_revision(actor, record, spec, {}, data)
+        _file_effects(actor, record, spec, data)
+        audit.append("create", actor, target=record, target_label=record.number,
+                     detail={"sheet": spec.key, "project": project.project_no},
+                     content_hash=record.revisions[-1].content_hash if record.revisions else None)
+    return record
+
+
+def save_record(actor: User, record, spec, data: dict, expected_version: int, attachment_ids=()):
+    """Saves a new revision of a sheet. Refused while it is in sign-off; a
+    stale `expected_version` raises ConflictError (nothing is overwritten);
+    editing an approved sheet makes it a draft that goes through sign-off
+    again, the approval staying in its history."""
+    from .records import attach_uploads, source_context
+    from .formkit.builder import fill_sources
+    with write_transaction():
+        _locked(record)
+        if record.author_id != actor.id:
+            raise OperationError("只有填写人可以修改此表单")
+        if record.status not in EDITABLE_STATUSES:
+            raise OperationError("表单正在审批中，不能修改；如需修改请先撤回。")
+        if record.version != expected_version:
+            raise ConflictError("此表单已被他人修改。")
+        data = fill_sources(spec, data, source_context(record.project))
+        old = record.data or {}
+        if data == old and not attachment_ids:
+            return record
+        attach_uploads(record, attachment_ids)
+        was = record.status
+        record.data = data
+        record.version += 1
+        record.updated_at = utcnow()
+        if was == "approved":
+            record.status = "draft"
+            record.approved_at = None
+        revision = _add_revision(actor, record, spec, old, data)
+        _file_effects(actor, record, spec, data)
+        audit.append("edit", actor, target=record, target_label=record.number,
+                     detail={"revision": revision.number, "fields": [c.get("label") for c in revision.changes][:50],
+                             "reopened": was == "approved"},
+                     content_hash=revision.content_hash)
+    return record
+
+
+def store_attachment(actor: User, field_key: str, filename: str, content: bytes, content_type: str):
+    """Keeps an uploaded file under a server-made name outside static/; the
+    record links it when the sheet is saved."""
+    import hashlib
+    import os
+    import uuid
+    from .models import Attachment
+    directory = current_app.config["ATTACHMENT_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    stored = uuid.uuid4().hex
+    path = os.path.join(directory, stored)
+    with open(path, "xb") as fh:
+        fh.write(content)
+    os.chmod(path, 0o440)
+    with write_transaction():
+        attachment = Attachment(field_key=field_key, filename=filename[:255], stored_name=stored,
+                                content_type=content_type, size=len(content),
+                                sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=actor.id)
+        db.session.add(attachment)
+        db.session.flush()
+        audit.append("upload", actor, target=attachment, target_label=filename[:120],
+                     content_hash=attachment.sha256)
+    return attachment
+
+
+def log_download(actor: User, target, label: str, content_hash: str | None = None) -> None:
+    with write_transaction():
+        audit.append("download", actor, target=target, target_label=label[:120], content_hash=content_hash)

@@ -54,6 +54,17 @@ class RowList(FieldList):
         while len(self.entries) < wanted:
             self._add_entry(formdata)
 
+    def _compact_indices(self):
+        """Renumbers rows 0, 1, 2 … so a form re-rendered after gaps (a row
+        removed in the browser) has the names its error keys use."""
+        for position, entry in enumerate(self.entries):
+            old = entry.name + "-"
+            new = f"{self.name}-{position}"
+            entry.name = entry.id = new
+            for cell in entry.form:
+                cell.name = cell.id = new + "-" + cell.name[len(old):]
+        self.last_index = len(self.entries) - 1
+
     def _submitted_indices(self, formdata):
         for name in formdata:
             match = _CELL.fullmatch(name) if isinstance(name, str) else None

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from wtforms import widgets
 from wtforms.fields import Field as WTField
-from wtforms.fields.choices import Choice, SelectFieldBase
+from wtforms.fields.choices import SelectFieldBase
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 
@@ -529,10 +529,11 @@ class ChoiceInput(KindField, SelectFieldBase):
         return [(c, c) for c in self.spec_field.choices]
 
     def iter_choices(self):
+        """(value, label, selected, render_kw) per option, as WTForms widgets read them."""
         chosen = set(self.selected_values())
-        choices = [Choice(value, label, value in chosen, {}) for value, label in self.options()]
+        choices = [(value, label, value in chosen, {}) for value, label in self.options()]
         if self.spec_field.kind != "checks":
-            choices.insert(0, Choice("", "请选择", not any(c.selected for c in choices), {}))
+            choices.insert(0, ("", "请选择", not any(selected for _, _, selected, _ in choices), {}))
         return choices
 
     def has_groups(self):

@@ -146,10 +146,15 @@ def show(project_id: int):
     stage_form = StageForm(stage=project.stage)
     reassign_form = ReassignForm()
     reassign_form.owner_id.choices = _owner_choices(current_user)
-    return render_page("projects/show.html", project=project, stage_form=stage_form,
-                       reassign_form=reassign_form, can_edit=access.can_edit_project(current_user, project),
-                       can_reassign=current_user.role in ("manager", "director", "gm"),
-                       days=operations.days_in_stage(project))
+    return render_page("projects/show.html", **_show_context(project, stage_form, reassign_form))
+
+
+def _show_context(project, stage_form, reassign_form, **extra) -> dict:
+    from .records import project_sheets_context
+    return dict(project=project, stage_form=stage_form, reassign_form=reassign_form,
+                can_edit=access.can_edit_project(current_user, project),
+                can_reassign=current_user.role in ("manager", "director", "gm"),
+                days=operations.days_in_stage(project), **project_sheets_context(project), **extra)
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
@@ -197,10 +202,7 @@ def change_stage(project_id: int):
         error = "；".join(sum(form.errors.values(), [])) or "请检查输入"
     reassign_form = ReassignForm()
     reassign_form.owner_id.choices = _owner_choices(current_user)
-    return render_page("projects/show.html", project=project, stage_form=form, stage_error=error,
-                       reassign_form=reassign_form, can_edit=True,
-                       can_reassign=current_user.role in ("manager", "director", "gm"),
-                       days=operations.days_in_stage(project)), 400
+    return render_page("projects/show.html", **_show_context(project, form, reassign_form, stage_error=error)), 400
 
 
 @bp.post("/<int:project_id>/reassign")

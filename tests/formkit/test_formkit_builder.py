@@ -67,7 +67,7 @@ def rendered_formdata(spec, form) -> MultiDict:
     def add(field):
         kind = field.spec_field.kind
         if kind in ("choice", "user", "checks"):
-            pairs.extend((field.name, c.value) for c in field.iter_choices() if c.selected and c.value)
+            pairs.extend((field.name, value) for value, _, selected, _ in field.iter_choices() if selected and value)
             if field.spec_field.has_other:
                 pairs.append((field.other_name, field.other))
         else:
@@ -276,7 +276,7 @@ def test_a_checks_note_checks_other_and_is_kept():
 def test_user_input_offers_only_people_of_its_role():
     spec = registry.get("contract_review")
     form = build_form(spec, users=USERS)
-    options = [c.label for c in form["reviewers"][0]["name"].iter_choices()]
+    options = [label for _, label, _, _ in form["reviewers"][0]["name"].iter_choices()]
     assert options == ["请选择", "王芳", "李四", "张伟", "赵敏"]
     from salestrack.formkit.kinds import make_field
     from salestrack.formkit.spec import Field
@@ -285,7 +285,7 @@ def test_user_input_offers_only_people_of_its_role():
         Field("who", "实施人员", "Implementer", "user", role="implementation"), users=USERS)})
     form = restricted(formdata=MultiDict({"who": "2"}))
     assert not form.validate() and form.who.errors == ["请从列表中选择人员"]
-    assert [c.label for c in form.who.iter_choices()] == ["请选择", "张伟"]
+    assert [label for _, label, _, _ in form.who.iter_choices()] == ["请选择", "张伟"]
 
 
 def test_validate_field_names_and_rules():

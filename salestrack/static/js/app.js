@@ -23,3 +23,13 @@
     alert("网络连接失败，您的输入未丢失，请检查网络后重试。");
   });
 })();
+// Attachments: "移除" takes the file off the sheet's list (saved with the sheet).
+document.addEventListener("click", function (e) {
+  var button = e.target.closest && e.target.closest("[data-remove-file]");
+  if (!button) return;
+  var input = document.getElementById(button.getAttribute("data-remove-file"));
+  var id = button.getAttribute("data-id");
+  input.value = input.value.split(",").filter(function (v) { return v.trim() && v.trim() !== id; }).join(",");
+  button.closest("li").remove();
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+});

@@ -1,0 +1,133 @@
+"""What the sheet pages need around the form engine: values that come from
+the project, the people pickers offer, plain-dict views of a record for the
+page and the PDF, attachments, and which sheets to offer on a project."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .extensions import db
+from .formkit import registry
+from .formkit.printable import printable
+from .models import Attachment, Project, Record, User
+from .process import RECORD_STATUS_LABELS, STAGE_BY_CODE
+
+# Customer master columns that 客户基本信息表 fills; its other fields are
+# kept in Customer.profile.
+CUSTOMER_COLUMNS = {"name": "name", "short_name": "short_name", "category": "category", "source": "source",
+                    "industry": "industry", "contact": "contact", "phone": "phone", "address": "address"}
+
+ALLOWED_UPLOADS = {
+    # detected type (by content) → what users call it
+    "application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF",
+    "image/webp": "WebP", "application/zip": "Office/ZIP",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint",
+    "application/x-ole-storage": "Office 97–2003", "application/msword": "Word",
+    "application/vnd.ms-excel": "Excel",
+}
+
+
+def source_context(project: Project) -> dict:
+    """Values sheets take from their project, customer and contract review."""
+    context = {"project.name": project.name, "customer.name": project.customer.name,
+               "customer.customer_no": project.customer.customer_no}
+    # The approved contract review if there is one, else the latest draft.
+    contract = db.session.scalar(
+        sa.select(Record).where(Record.project_id == project.id, Record.sheet == "contract_review")
+        .order_by(sa.case((Record.status == "approved", 0), else_=1), Record.id.desc()).limit(1))
+    if contract is not None:
+        context["contract.contract_name"] = (contract.data or {}).get("contract_name")
+        context["contract.contract_no"] = (contract.data or {}).get("contract_no")
+    return context
+
+
+def picker_users() -> list[tuple[int, str, str]]:
+    """(id, name, role) of everyone a user field may name."""
+    return [(u.id, u.name, u.role) for u in db.session.scalars(
+        sa.select(User).where(User.active).order_by(User.name))]
+
+
+def user_names() -> dict[int, str]:
+    return dict(db.session.execute(sa.select(User.id, User.name)).all())
+
+
+def customer_fields_from_sheet(spec, data: dict) -> tuple[dict, dict]:
+    """(customer columns, profile) from a 客户基本信息表's data."""
+    columns = {column: data.get(key) or None for key, column in CUSTOMER_COLUMNS.items() if key in data}
+    if not columns.get("name"):
+        columns.pop("name", None)  # a draft without a name keeps the master's
+    profile = {k: v for k, v in data.items() if k not in CUSTOMER_COLUMNS}
+    return columns, profile
+
+
+def attach_uploads(record: Record, attachment_ids) -> None:
+    """Links the user's freshly uploaded files to the record."""
+    if not attachment_ids:
+        return
+    for attachment in db.session.scalars(sa.select(Attachment).where(
+            Attachment.id.in_(list(attachment_ids)), Attachment.record_id.is_(None))):
+        attachment.record_id = record.id
+
+
+def usable_attachment_ids(user: User, record: Record | None, ids) -> list[int]:
+    """Of the ids a form sent, those this user may put on this record: the
+    record's own files and the user's unlinked uploads. Others are dropped."""
+    ids = [i for i in (ids or []) if isinstance(i, int)]
+    if not ids:
+        return []
+    own = sa.and_(Attachment.record_id.is_(None), Attachment.uploaded_by_id == user.id)
+    clause = sa.or_(own, Attachment.record_id == record.id) if record is not None else own
+    allowed = set(db.session.scalars(sa.select(Attachment.id).where(Attachment.id.in_(ids), clause)))
+    return [i for i in ids if i in allowed]
+
+
+def detect_upload_type(content: bytes) -> str | None:
+    """The file's type judged by its bytes, if it is one we accept."""
+    import filetype
+    kind = filetype.guess(content)
+    if kind is None:
+        return None
+    return kind.mime if kind.mime in ALLOWED_UPLOADS else None
+
+
+def attachment_names(record: Record) -> dict[int, str]:
+    return {a.id: a.filename for a in record.attachments}
+
+
+def record_view(record: Record) -> dict:
+    """The sheet as plain data for the read-only page and the PDF."""
+    spec = registry.get(record.sheet)
+    doc = printable(spec, {
+        "number": record.number, "sheet": record.sheet, "status": record.status,
+        "author_name": record.author.name, "created_at": record.created_at, "data": record.data or {},
+        "attachments": attachment_names(record)}, user_names())
+    doc["status_label"] = RECORD_STATUS_LABELS.get(record.status, record.status)
+    return doc
+
+
+def sheets_for_project(project: Project) -> tuple[list, list]:
+    """(sheets of the project's current stage, the others), each in toolkit order."""
+    stage = project.stage
+    specs = registry.all_specs()
+    first = [s for s in specs if stage in s.stages]
+    return first, [s for s in specs if s not in first]
+
+
+def sheets_by_group(records) -> list[tuple[str, list]]:
+    """Records grouped by toolkit group (stage order), ungrouped sheets last."""
+    order = {s.group: s.number for s in STAGE_BY_CODE.values() if s.number}
+    groups: dict[str, list] = {}
+    for record in records:
+        try:
+            group = registry.get(record.sheet).group or "其他表单"
+        except KeyError:
+            group = "其他表单"
+        groups.setdefault(group, []).append(record)
+    return sorted(groups.items(), key=lambda item: order.get(item[0], 99))
+
+
+def attachment_path(attachment: Attachment) -> str:
+    import os
+    return os.path.join(current_app.config["ATTACHMENT_DIR"], attachment.stored_name)

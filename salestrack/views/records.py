@@ -1,0 +1,267 @@
+"""Sheets filed against projects: new, edit, view, inline checks, rows,
+attachments, and the author's list. One set of routes and templates serves
+every sheet; the sheet's definition (salestrack/forms/) decides the rest."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from markupsafe import escape
+from werkzeug.datastructures import MultiDict
+
+from .. import access, operations
+from ..extensions import db
+from ..formkit import registry
+from ..formkit.builder import build_form, errors as form_errors, form_data, validate_field
+from ..formkit.diff import diff
+from ..models import Attachment, Customer, Project, Record
+from ..process import RECORD_STATUSES
+from ..records import (detect_upload_type, picker_users, record_view, sheets_by_group, source_context,
+                       usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS)
+from ..formkit.printable import printable
+from .common import render_page
+
+bp = Blueprint("records", __name__)
+PAGE_SIZE = 50
+
+
+def _spec_or_404(sheet: str):
+    try:
+        return registry.get(sheet)
+    except KeyError:
+        abort(404)
+
+
+def _store_uploads(spec, formdata: MultiDict) -> dict[str, list[str]]:
+    """Keeps every file sent with the sheet, even when the sheet itself does
+    not validate, and adds their ids to the form's hidden list so nothing is
+    lost on re-display. Returns upload errors by field."""
+    problems: dict[str, list[str]] = {}
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    for field in (f for f in spec.fields() if f.kind == "files"):
+        ids = [p for p in ",".join(formdata.getlist(field.key)).split(",") if p.strip()]
+        for upload in request.files.getlist(field.key + "__upload"):
+            if not upload or not upload.filename:
+                continue
+            content = upload.read(limit + 1)
+            name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200] or "附件"
+            kind = detect_upload_type(content)
+            if len(content) > limit:
+                problems.setdefault(field.key, []).append(f"「{name}」超过 {limit // (1024 * 1024)} MB，未上传")
+            elif not content:
+                problems.setdefault(field.key, []).append(f"「{name}」是空文件，未上传")
+            elif kind is None:
+                allowed = "、".join(sorted(set(ALLOWED_UPLOADS.values())))
+                problems.setdefault(field.key, []).append(f"「{name}」的文件类型不允许（允许：{allowed}）")
+            else:
+                ids.append(str(operations.store_attachment(current_user, field.key, name, content, kind).id))
+        formdata.setlist(field.key, [",".join(ids)] if ids else [])
+    return problems
+
+
+def _form_for_post(spec, record=None):
+    formdata = MultiDict(request.form)
+    upload_problems = _store_uploads(spec, formdata)
+    draft = request.form.get("action", "draft") == "draft"
+    form = build_form(spec, formdata=formdata, users=picker_users(), draft=draft)
+    valid = form.validate()
+    for key, messages in upload_problems.items():
+        form[key].errors = list(form[key].errors) + messages
+        valid = False
+    return form, valid
+
+
+def _files_for(spec, form, record=None) -> dict[int, Attachment]:
+    """Attachments named by the form's hidden lists, for showing them."""
+    ids = []
+    for field in (f for f in spec.fields() if f.kind == "files"):
+        ids += form[field.key].data or []
+    ids = usable_attachment_ids(current_user, record, ids)
+    return {a.id: a for a in db.session.scalars(sa.select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
+
+
+def _render_form(spec, form, project, record=None, status=200, conflict=None):
+    return render_page("records/edit.html", spec=spec, form=form, project=project, record=record,
+                       sources=source_context(project), files=_files_for(spec, form, record),
+                       errors=form_errors(form), conflict=conflict), status
+
+
+def _saved_data(spec, form, record=None) -> dict:
+    data = form_data(spec, form)
+    for field in (f for f in spec.fields() if f.kind == "files"):
+        data[field.key] = usable_attachment_ids(current_user, record, data.get(field.key)) or None
+    return data
+
+
+def _after_save(record, action: str):
+    if action == "submit" and hasattr(operations, "submit_record"):
+        return redirect(url_for("signoff.submit", record_id=record.id))
+    flash(f"已保存 {record.number}" + ("（草稿）" if record.status == "draft" else ""), "success")
+    return redirect(url_for(".show", record_id=record.id))
+
+
+@bp.route("/projects/<int:project_id>/sheets/<sheet>/new", methods=["GET", "POST"])
+@login_required
+def new(project_id: int, sheet: str):
+    project = access.get_visible_or_404(Project, project_id, current_user)
+    spec = _spec_or_404(sheet)
+    if not access.can_file_sheet(current_user, project):
+        abort(403)
+    if request.method == "GET":
+        return _render_form(spec, build_form(spec, users=picker_users()), project)
+    form, valid = _form_for_post(spec)
+    if not valid:
+        return _render_form(spec, form, project, status=400)
+    record = operations.create_record(current_user, project, spec, _saved_data(spec, form))
+    return _after_save(record, request.form.get("action", "draft"))
+
+
+@bp.route("/records/<int:record_id>")
+@login_required
+def show(record_id: int):
+    record = access.get_visible_or_404(Record, record_id, current_user)
+    return render_page("records/show.html", record=record, doc=record_view(record),
+                       spec=registry.get(record.sheet), can_edit=access.can_edit_record(current_user, record),
+                       names=user_names())
+
+
+@bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(record_id: int):
+    record = access.get_visible_or_404(Record, record_id, current_user)
+    spec = registry.get(record.sheet)
+    if not access.can_edit_record(current_user, record):
+        abort(403)
+    if record.status not in operations.EDITABLE_STATUSES:
+        flash("表单正在审批中，不能修改；如需修改请先撤回。", "warning")
+        return redirect(url_for(".show", record_id=record.id))
+    if request.method == "GET":
+        return _render_form(spec, build_form(spec, data=record.data, users=picker_users()), record.project, record)
+    form, valid = _form_for_post(spec, record)
+    if not valid:
+        return _render_form(spec, form, record.project, record, status=400)
+    try:
+        expected = int(request.form.get("version", "0") or 0)
+    except ValueError:
+        expected = 0
+    data = _saved_data(spec, form, record)
+    try:
+        record = operations.save_record(current_user, record, spec, data, expected,
+                                        attachment_ids=data_attachment_ids(spec, data))
+    except operations.ConflictError:
+        return _conflict(spec, form, record, data)
+    except operations.OperationError as e:
+        flash(e.message, "error")
+        return _render_form(spec, form, record.project, record, status=409)
+    return _after_save(record, request.form.get("action", "draft"))
+
+
+def data_attachment_ids(spec, data) -> list[int]:
+    return [i for f in spec.fields() if f.kind == "files" for i in (data.get(f.key) or [])]
+
+
+def _conflict(spec, form, record, mine: dict):
+    """Both versions side by side; the user's values stay in the form, which
+    now carries the current version so saving again is a conscious choice."""
+    db.session.refresh(record)
+    names = user_names()
+    theirs = record_view(record)
+    mine_doc = printable(spec, {"number": record.number, "sheet": record.sheet, "status": record.status,
+                                "author_name": record.author.name, "created_at": record.created_at,
+                                "data": {**record.data, **mine}}, names)
+    changes = diff(spec, record.data, {**record.data, **mine}, names)
+    last = record.revisions[-1] if record.revisions else None
+    page, _ = _render_form(spec, form, record.project, record, conflict={
+        "theirs": theirs, "mine": mine_doc, "changes": changes, "by": last.author.name if last else "",
+        "at": last.at if last else None})
+    return page, 409
+
+
+@bp.post("/sheets/<sheet>/check")
+@login_required
+def check(sheet: str):
+    """Inline validation of one input as the user leaves it (htmx)."""
+    spec = _spec_or_404(sheet)
+    name = request.headers.get("HX-Trigger-Name") or request.form.get("_field", "")
+    try:
+        messages = validate_field(spec, name, request.form.getlist(name), users=picker_users())
+    except KeyError:
+        abort(400)
+    return f'<p class="error" id="{escape(name)}-error" aria-live="polite">{escape("；".join(messages))}</p>'
+
+
+@bp.get("/sheets/<sheet>/rows/<table>")
+@login_required
+def row(sheet: str, table: str):
+    """One more blank row for a repeating table (htmx), plus the add button
+    pointing at the row after it."""
+    spec = _spec_or_404(sheet)
+    try:
+        spec.table(table)
+    except KeyError:
+        abort(404)
+    index = request.args.get("index", 0, type=int) or 0
+    if not 0 <= index < 10_000:
+        abort(400)
+    form = build_form(spec, users=picker_users(), row_counts={table: index + 1})
+    return render_template("records/_row.html", spec=spec, table=spec.table(table), field=form[table],
+                           entry=form[table].entries[index], index=index, oob_add_button=True)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    item = db.get_or_404(Attachment, attachment_id)
+    if item.record_id is None:
+        if item.uploaded_by_id != current_user.id:
+            abort(404)
+    else:
+        access.get_visible_or_404(Record, item.record_id, current_user)
+    operations.log_download(current_user, item, item.filename, item.sha256)
+    return send_file(attachment_path(item), mimetype=item.content_type, as_attachment=True,
+                     download_name=item.filename)
+
+
+@bp.get("/records/")
+@login_required
+def mine():
+    """The sheets I filed (managers and up may widen to all they can see)."""
+    args = request.args
+    q = sa.select(Record).join(Project).join(Customer, Customer.id == Project.customer_id)
+    if args.get("who") == "all" and current_user.role not in ("rep",):
+        q = q.where(access.record_scope(current_user))
+    else:
+        q = q.where(Record.author_id == current_user.id)
+    if args.get("sheet"):
+        q = q.where(Record.sheet == args["sheet"])
+    if args.get("status"):
+        q = q.where(Record.status == args["status"])
+    try:
+        q = q.where(Record.created_at >= date.fromisoformat(args.get("from", "")))
+    except ValueError:
+        pass
+    try:
+        q = q.where(Record.created_at < date.fromordinal(date.fromisoformat(args.get("to", "")).toordinal() + 1))
+    except ValueError:
+        pass
+    text = (args.get("q") or "").strip()[:100]
+    if text:
+        like = f"%{text}%"
+        q = q.where(sa.or_(Record.number.ilike(like), Project.name.ilike(like), Customer.name.ilike(like),
+                           Customer.customer_no.ilike(like)))
+    page = max(1, args.get("page", 1, type=int) or 1)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    records = list(db.session.scalars(q.order_by(Record.updated_at.desc(), Record.id.desc())
+                                      .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return render_page("records/mine.html", "records/_list.html", records=records, total=total, page=page,
+                       pages=max(1, -(-total // PAGE_SIZE)), args=args, specs=registry.all_specs(),
+                       statuses=RECORD_STATUSES)
+
+
+def project_sheets_context(project: Project) -> dict:
+    """For the project page: filed sheets by toolkit group, sheets to offer."""
+    from ..records import sheets_for_project
+    records = [r for r in project.records if access.can_view_record(current_user, r)]
+    first, rest = sheets_for_project(project)
+    return {"sheet_groups": sheets_by_group(records), "offer_first": first, "offer_rest": rest,
+            "can_file": access.can_file_sheet(current_user, project)}
