@@ -307,6 +307,58 @@ def _load_cert(cert_path):
     return load_cert_from_pemder(str(cert_path))
 
 
+def _der_end(data: bytes, pos: int = 0, limit: int | None = None) -> int:
+    """End offset of the strict-DER element at ``pos``; raises ValueError if it is not strict DER.
+
+    Checks what a parser may forgive: minimal definite lengths, no zero tags,
+    and constructed elements exactly filled by their children.
+    """
+    limit = len(data) if limit is None else limit
+    if pos + 2 > limit or data[pos] == 0 or data[pos] & 0x1F == 0x1F:
+        raise ValueError("bad DER tag")
+    constructed = data[pos] & 0x20
+    first = data[pos + 1]
+    pos += 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or pos + count > limit or data[pos] == 0:
+            raise ValueError("bad DER length")
+        length = int.from_bytes(data[pos:pos + count], "big")
+        if length < 0x80:
+            raise ValueError("non-minimal DER length")
+        pos += count
+    end = pos + length
+    if end > limit:
+        raise ValueError("DER element overruns its container")
+    if constructed:
+        while pos < end:
+            pos = _der_end(data, pos, end)
+    return end
+
+
+def _cms_untouched(sig) -> bool:
+    """True if /Contents is strict DER plus zero padding, with the RFC 5652 versions.
+
+    The signature covers the document, not its own CMS wrapper: without this a
+    changed length byte, version or digest-algorithm list would still verify.
+    """
+    raw = sig.pkcs7_content
+    try:
+        end = _der_end(raw)
+    except ValueError:
+        return False
+    if raw[end:].strip(b"\x00"):
+        return False
+    signed_data = sig.signed_data
+    signer_infos = signed_data["signer_infos"]
+    digests = [a.dump() for a in signed_data["digest_algorithms"]]
+    return (signed_data["version"].native == "v1" and len(signer_infos) == 1
+            and signer_infos[0]["version"].native == "v1"
+            and digests == [signer_infos[0]["digest_algorithm"].dump()])
+
+
 def _issuer_signature_ok(signer_cert, candidates) -> bool:
     """False if the signer certificate's issuer is at hand and did not sign it (a tampered certificate)."""
     from cryptography import x509 as cx509
@@ -332,7 +384,6 @@ def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
     result = {"signed": False, "intact": False, "trusted": False,
               "signer": None, "signed_at": None, "error": None}
     try:
-        from asn1crypto import cms
         from cryptography import x509 as cx509
         from pyhanko.pdf_utils.reader import PdfFileReader
         from pyhanko.sign.validation import validate_pdf_signature
@@ -353,14 +404,12 @@ def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
         result["signer"] = signer_cert.subject.native.get("common_name")
         if status.signer_reported_dt is not None:
             result["signed_at"] = status.signer_reported_dt.isoformat(timespec="seconds")
-        raw = sig.pkcs7_content
-        used = len(cms.ContentInfo.load(raw).dump())
         embedded = [c.chosen for c in sig.signed_data["certificates"] or []]
         candidates = [cx509.load_der_x509_certificate(c.dump()) for c in [our_cert, *embedded]]
         result["intact"] = bool(
             status.intact and status.valid
             and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-            and raw[used:].strip(b"\x00") == b""
+            and _cms_untouched(sig)
             and _issuer_signature_ok(signer_cert, candidates))
         result["trusted"] = bool(result["intact"] and status.trusted
                                  and signer_cert.dump() == our_cert.dump())
