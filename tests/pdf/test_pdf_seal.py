@@ -154,3 +154,11 @@ def test_der_checker_accepts_only_strict_der():
     for bad in ("3004020101", "3002020101", "30810302010100", "300500000201 01", "00"):
         with pytest.raises(ValueError):
             pdf._der_end(bytes.fromhex(bad.replace(" ", "")))
+
+
+def test_rsa_seal_also_verifies(rendered, tmp_path):
+    key, cert = tmp_path / "rsa" / "key.pem", tmp_path / "rsa" / "cert.pem"
+    pdf.init_cert(key, cert, key_type="rsa")
+    _, body = rendered("approved4")
+    result = pdf.verify_pdf(pdf.seal_pdf(body, key, cert, reason="RSA"), cert)
+    assert result["intact"] and result["trusted"]
