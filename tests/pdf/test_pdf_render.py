@@ -6,7 +6,7 @@ import pytest
 
 from salestrack import pdf
 
-from conftest import pdf_info, pdf_text, squeeze
+from pdf_helpers import pdf_info, pdf_text, squeeze
 from pdf_samples import visit_report
 
 

@@ -162,3 +162,12 @@ def test_rsa_seal_also_verifies(rendered, tmp_path):
     _, body = rendered("approved4")
     result = pdf.verify_pdf(pdf.seal_pdf(body, key, cert, reason="RSA"), cert)
     assert result["intact"] and result["trusted"]
+
+
+def test_look_alike_certificate_is_not_trusted(rendered, seal, tmp_path):
+    """A self-made certificate with our exact name must not pass for our seal."""
+    key, cert = tmp_path / "fake" / "key.pem", tmp_path / "fake" / "cert.pem"
+    pdf.init_cert(key, cert)  # same common name and organisation as ours
+    _, body = rendered("approved4")
+    result = pdf.verify_pdf(pdf.seal_pdf(body, key, cert, reason="冒充"), seal[1])
+    assert result["signer"] == "salestrack 文件签章" and not result["trusted"]
