@@ -56,6 +56,7 @@ def local_server():
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", hits
     server.shutdown()
+    server.server_close()
 
 
 def test_rendering_never_fetches_from_the_network_or_disk(local_server, tmp_path):
