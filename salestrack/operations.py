@@ -391,3 +391,230 @@ def store_attachment(actor: User, field_key: str, filename: str, content: bytes,
 def log_download(actor: User, target, label: str, content_hash: str | None = None) -> None:
     with write_transaction():
         audit.append("download", actor, target=target, target_label=label[:120], content_hash=content_hash)
+
+
+# ── sign-off ──────────────────────────────────────────────────────────────
+def _record_link(record) -> str:
+    return f"/records/{record.id}"
+
+
+def _wait_at(record, index: int) -> None:
+    record.current_slot = index
+    record.waiting_for_id = record.chain[index]["signer_id"]
+    record.waiting_since = utcnow()
+
+
+def submit_record(actor: User, record, spec, chosen: dict[str, int]):
+    """Sends a draft or returned sheet into sign-off; a new round starts at
+    the first slot. The sheet must pass full validation first (the route
+    checks it with the sheet's form)."""
+    from . import workflow
+    from .notify import notify
+    from .formkit.canonical import content_hash
+    with write_transaction():
+        _locked(record)
+        if record.author_id != actor.id:
+            raise OperationError("只有填写人可以提交此表单")
+        if record.status not in ("draft", "returned"):
+            raise OperationError("此表单已在审批中或已批准")
+        if not spec.slots:
+            raise OperationError("此表单无需审批")
+        try:
+            chain = workflow.resolve_chain(spec, actor, record.data or {}, chosen)
+        except workflow.ChainError as e:
+            raise OperationError(e.message, e.slot)
+        record.round += 1
+        record.chain = chain
+        record.status = "submitted"
+        record.submitted_at = utcnow()
+        _wait_at(record, 0)
+        audit.append("submit", actor, target=record, target_label=record.number,
+                     detail={"round": record.round, "signers": [s["signer_name"] for s in chain]},
+                     content_hash=content_hash(record.data or {}))
+        notify(db.session.get(User, chain[0]["signer_id"]), "submitted",
+               f"{actor.name} 提交了《{spec.title}》{record.number}，请您审批（{chain[0]['label']}）。",
+               _record_link(record), record)
+    return record
+
+
+def sign_record(actor: User, record, spec, decision: str, comment: str = "", expected_slot: int | None = None):
+    """The current slot's signer (or his deputy) approves or returns the sheet.
+    Exactly one decision per slot and round: the record row is locked and
+    the (record, round, slot) signature is unique."""
+    from . import workflow
+    from .models import Signature
+    from .notify import notify
+    from .formkit.canonical import content_hash
+    comment = (comment or "").strip()
+    if decision not in ("approved", "returned"):
+        raise OperationError("无效的审批操作", "decision")
+    with write_transaction():
+        _locked(record)
+        if record.status != "submitted" or record.current_slot is None:
+            raise OperationError("此表单当前不在审批中（可能已被他人处理）")
+        if expected_slot is not None and expected_slot != record.current_slot:
+            raise OperationError("此环节已被他人处理，请刷新查看最新状态")
+        principal = workflow.acting_for(actor, record)
+        if principal is None:
+            raise OperationError("您不是当前环节的签署人")
+        slot = record.chain[record.current_slot]
+        if decision == "returned" and not comment:
+            raise OperationError("退回时请填写退回原因", "comment")
+        if decision == "approved" and slot.get("comment_required") and not comment:
+            raise OperationError(f"请填写{slot.get('comment_label') or '意见'}", "comment")
+        digest = content_hash(record.data or {})
+        on_behalf = principal if principal.id != actor.id else None
+        db.session.add(Signature(record_id=record.id, round=record.round, slot_index=record.current_slot,
+                                 slot_key=slot["key"], slot_label=slot["label"][:80], signer_id=actor.id,
+                                 on_behalf_of_id=on_behalf.id if on_behalf else None, decision=decision,
+                                 comment=comment or None, content_hash=digest))
+        try:
+            db.session.flush()  # the unique (record, round, slot) refuses a second decision here
+        except sa.exc.IntegrityError:
+            raise OperationError("此环节已被他人处理，请刷新查看最新状态")
+        author = db.session.get(User, record.author_id)
+        who = f"{actor.name} 代 {principal.name}" if on_behalf else actor.name
+        if decision == "returned":
+            record.status = "returned"
+            record.current_slot = None
+            record.waiting_for_id = None
+            record.waiting_since = None
+            audit.append("return", actor, target=record, target_label=record.number, on_behalf_of=on_behalf,
+                         detail={"slot": slot["label"], "comment": comment, "round": record.round},
+                         content_hash=digest)
+            notify(author, "returned", f"《{spec.title}》{record.number} 被 {who} 退回：{comment}",
+                   _record_link(record), record)
+        else:
+            audit.append("sign", actor, target=record, target_label=record.number, on_behalf_of=on_behalf,
+                         detail={"slot": slot["label"], "comment": comment, "round": record.round},
+                         content_hash=digest)
+            if record.current_slot + 1 < len(record.chain):
+                _wait_at(record, record.current_slot + 1)
+                nxt = record.chain[record.current_slot]
+                notify(db.session.get(User, nxt["signer_id"]), "submitted",
+                       f"《{spec.title}》{record.number}（{author.name} 填写）等待您审批（{nxt['label']}）。",
+                       _record_link(record), record)
+            else:
+                _approve(actor, record, spec, author, digest)
+    return record
+
+
+def _approve(actor: User, record, spec, author: User, digest: str) -> None:
+    """Final approval: lock, archive the sealed PDF, tell the author; a
+    handover lands in the implementation team's worklist."""
+    from .notify import notify
+    from .printing import archive_final
+    record.status = "approved"
+    record.approved_at = utcnow()
+    record.current_slot = None
+    record.waiting_for_id = None
+    record.waiting_since = None
+    db.session.flush()
+    archived = archive_final(record)
+    audit.append("archive", actor, target=record, target_label=record.number,
+                 detail={"sha256": archived.sha256, "size": archived.size}, content_hash=digest)
+    notify(author, "approved", f"《{spec.title}》{record.number} 已审批通过。", _record_link(record), record)
+    if record.sheet == "handover":
+        record.impl_status = "received"
+        receiver = db.session.get(User, record.chain[-1]["signer_id"])
+        notify(receiver, "handover", f"交接单 {record.number} 已进入实施工作台。", "/handover/", record)
+
+
+def withdraw_record(actor: User, record):
+    """The author takes a submission back before anyone has signed it."""
+    from .models import Signature
+    with write_transaction():
+        _locked(record)
+        if record.author_id != actor.id:
+            raise OperationError("只有填写人可以撤回")
+        if record.status != "submitted":
+            raise OperationError("只有审批中的表单可以撤回")
+        signed = db.session.scalar(sa.select(sa.func.count()).select_from(Signature).where(
+            Signature.record_id == record.id, Signature.round == record.round))
+        if signed:
+            raise OperationError("已有人签署，不能撤回；如需修改请请签署人退回")
+        record.status = "draft"
+        record.current_slot = None
+        record.waiting_for_id = None
+        record.waiting_since = None
+        audit.append("withdraw", actor, target=record, target_label=record.number, detail={"round": record.round})
+    return record
+
+
+def remind_signer(actor: User, record, spec) -> None:
+    """催办: the author nudges whoever the sheet waits for (and his deputies)."""
+    from .models import Delegation
+    from .notify import notify
+    with write_transaction():
+        _locked(record)
+        if record.author_id != actor.id:
+            raise OperationError("只有填写人可以催办")
+        if record.status != "submitted" or record.waiting_for_id is None:
+            raise OperationError("此表单不在审批中")
+        signer = db.session.get(User, record.waiting_for_id)
+        message = f"{actor.name} 催办《{spec.title}》{record.number}，已等待您审批。"
+        notify(signer, "reminder", message, _record_link(record), record)
+        today = date.today()
+        for deputy_id in db.session.scalars(sa.select(Delegation.deputy_id).where(
+                Delegation.principal_id == signer.id, Delegation.revoked_at.is_(None),
+                Delegation.starts_on <= today, Delegation.ends_on >= today)):
+            notify(db.session.get(User, deputy_id), "reminder", message + f"（您是 {signer.name} 的代签人）",
+                   _record_link(record), record)
+        audit.append("remind", actor, target=record, target_label=record.number, detail={"signer": signer.username})
+
+
+def delegate(actor: User, deputy: User, starts_on: date, ends_on: date):
+    """代签: `actor` lets `deputy` sign for him between two dates."""
+    from .models import Delegation
+    from .notify import notify
+    if deputy.id == actor.id:
+        raise OperationError("不能委托给自己", "deputy")
+    if ends_on < starts_on:
+        raise OperationError("结束日期不能早于开始日期", "ends_on")
+    if ends_on < date.today():
+        raise OperationError("结束日期已过", "ends_on")
+    if (ends_on - starts_on).days > 366:
+        raise OperationError("委托期限最长一年", "ends_on")
+    if not deputy.active:
+        raise OperationError("被委托人已停用", "deputy")
+    with write_transaction():
+        item = Delegation(principal_id=actor.id, deputy_id=deputy.id, starts_on=starts_on, ends_on=ends_on)
+        db.session.add(item)
+        db.session.flush()
+        audit.append("delegate", actor, target=item, target_label=f"{actor.username}→{deputy.username}",
+                     detail={"deputy": deputy.username, "from": starts_on.isoformat(), "to": ends_on.isoformat()})
+        notify(deputy, "delegated", f"{actor.name} 委托您在 {starts_on} 至 {ends_on} 期间代签。", "/inbox/")
+    return item
+
+
+def revoke_delegation(actor: User, item) -> None:
+    with write_transaction():
+        _locked(item)
+        if item.principal_id != actor.id:
+            raise OperationError("只能撤销自己的委托")
+        if item.revoked_at is None:
+            item.revoked_at = utcnow()
+            audit.append("delegate_revoke", actor, target=item, target_label=f"#{item.id}")
+
+
+def set_implementation_status(actor: User, record, status: str) -> None:
+    """The implementation team marks a received handover started or finished."""
+    from .notify import notify
+    order = {"received": 0, "started": 1, "finished": 2}
+    with write_transaction():
+        _locked(record)
+        if record.sheet != "handover" or record.status != "approved" or record.impl_status is None:
+            raise OperationError("只有已接收的交接单可以更新实施状态")
+        if status not in ("started", "finished") or order[status] != order[record.impl_status] + 1:
+            raise OperationError("实施状态只能按 已接收 → 实施中 → 已完成 推进")
+        record.impl_status = status
+        if status == "started":
+            record.impl_started_at = utcnow()
+        else:
+            record.impl_finished_at = utcnow()
+        audit.append("implementation", actor, target=record, target_label=record.number, detail={"status": status})
+        label = "已开始实施" if status == "started" else "已完成实施"
+        project = record.project
+        for person in {record.author_id, project.owner_id}:
+            notify(db.session.get(User, person), "handover", f"{project.name}：交接单 {record.number} {label}。",
+                   _record_link(record), record)

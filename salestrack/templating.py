@@ -90,9 +90,8 @@ def nav_items() -> list[dict]:
 def _inbox_count(user) -> int:
     import sqlalchemy as sa
     from .extensions import db
-    from .models import Record
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Record).where(
-        Record.waiting_for_id == user.id)) or 0
+    from .workflow import inbox_query
+    return db.session.scalar(sa.select(sa.func.count()).select_from(inbox_query(user).subquery())) or 0
 
 
 def _unread_count(user) -> int:

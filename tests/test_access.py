@@ -3,6 +3,7 @@ sent to the login page; a rep never reaches another team's objects, by page,
 list or id; read-only roles cannot write. New routes are covered as soon as
 they are registered; a route with an id this file cannot fill fails loudly."""
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,9 @@ def world(factory, app):
         record = operations.create_record(rep, project, registry.get("resource_request"),
                                           {"support_needed": "需要技术支持", "attachments": [attachment.id]},
                                           attachment_ids=[attachment.id])
+        delegation = operations.delegate(manager, rep2, date.today(), date.today() + timedelta(days=3))
         teams[key] = dict(team=team, manager=manager, rep=rep, rep2=rep2, customer=customer, project=project,
-                          record=record, attachment=attachment)
+                          record=record, attachment=attachment, delegation=delegation)
     people = {role: factory.user(role) for role in ROLES if role not in ("rep", "manager")}
     people["rep"] = teams["own"]["rep"]
     people["manager"] = teams["own"]["manager"]
@@ -47,6 +49,7 @@ def world(factory, app):
 def _ids(side):
     return {"project_id": side["project"].id, "customer_id": side["customer"].id, "user_id": side["rep"].id,
             "team_id": side["team"].id, "record_id": side["record"].id, "attachment_id": side["attachment"].id,
+            "delegation_id": side["delegation"].id,
             "code": "en", "sheet": "phone_log", "table": "calls"}
 
 

@@ -94,7 +94,7 @@ def _saved_data(spec, form, record=None) -> dict:
 
 
 def _after_save(record, action: str):
-    if action == "submit" and hasattr(operations, "submit_record"):
+    if action == "submit":
         return redirect(url_for("signoff.submit", record_id=record.id))
     flash(f"已保存 {record.number}" + ("（草稿）" if record.status == "draft" else ""), "success")
     return redirect(url_for(".show", record_id=record.id))
@@ -122,7 +122,18 @@ def show(record_id: int):
     record = access.get_visible_or_404(Record, record_id, current_user)
     return render_page("records/show.html", record=record, doc=record_view(record),
                        spec=registry.get(record.sheet), can_edit=access.can_edit_record(current_user, record),
-                       names=user_names())
+                       signoff=signoff_context(record))
+
+
+def signoff_context(record: Record) -> dict:
+    """What the record page shows of its sign-off."""
+    from .. import workflow
+    from ..formkit.canonical import content_hash
+    return {"rounds": workflow.rounds(record), "acting_for": workflow.acting_for(current_user, record),
+            "overdue": workflow.is_overdue(record) if record.status == "submitted" else False,
+            "signed_this_round": any(s.round == record.round for s in record.signatures),
+            "versions": {r.content_hash: r.number for r in record.revisions},
+            "current_hash": content_hash(record.data or {})}
 
 
 @bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])

@@ -1,0 +1,50 @@
+"""The receiving side: approved 售前与工程实施交接单 land in the
+implementation team's worklist, where the project manager marks
+implementation started and finished."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from .. import access, operations
+from ..extensions import db
+from ..models import Record
+from .common import render_page
+
+bp = Blueprint("handover", __name__, url_prefix="/handover")
+STATUS_LABELS = {"received": "已接收", "started": "实施中", "finished": "已完成"}
+
+
+@bp.get("/")
+@login_required
+def worklist():
+    q = sa.select(Record).where(Record.sheet == "handover", Record.impl_status.is_not(None))
+    if current_user.role != "implementation":
+        q = q.where(access.record_scope(current_user))
+    status = request.args.get("status", "")
+    if status in STATUS_LABELS:
+        q = q.where(Record.impl_status == status)
+    records = list(db.session.scalars(q.order_by(
+        sa.case((Record.impl_status == "received", 0), (Record.impl_status == "started", 1), else_=2),
+        Record.approved_at.desc())))
+    contracts = {}
+    for r in records:
+        contracts[r.id] = db.session.scalar(sa.select(Record).where(
+            Record.project_id == r.project_id, Record.sheet == "contract_review").order_by(Record.id.desc()).limit(1))
+    return render_page("handover/worklist.html", records=records, contracts=contracts, labels=STATUS_LABELS,
+                       status=status, can_update=current_user.role == "implementation")
+
+
+@bp.post("/<int:record_id>/status")
+@login_required
+def update(record_id: int):
+    if current_user.role != "implementation":
+        abort(403)
+    record = db.session.get(Record, record_id)
+    if record is None or record.sheet != "handover" or record.impl_status is None:
+        abort(404)
+    try:
+        operations.set_implementation_status(current_user, record, request.form.get("status", ""))
+        flash(f"{record.number}：{STATUS_LABELS[record.impl_status]}", "success")
+    except operations.OperationError as e:
+        flash(e.message, "error")
+    return redirect(url_for(".worklist"))

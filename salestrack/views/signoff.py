@@ -1,0 +1,217 @@
+"""Online sign-off: submitting a sheet, the inbox, signing or returning in
+place, withdrawing, reminders, delegation, and the sheet's PDF."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from .. import access, operations, workflow
+from ..extensions import db
+from ..formkit import registry
+from ..formkit.builder import build_form
+from ..models import Delegation, Record, User
+from ..records import picker_users
+from .common import render_page
+
+bp = Blueprint("signoff", __name__)
+
+
+def _record(record_id: int) -> tuple[Record, object]:
+    record = access.get_visible_or_404(Record, record_id, current_user)
+    return record, registry.get(record.sheet)
+
+
+def _chosen_from_form(choices) -> dict[str, int]:
+    out = {}
+    for choice in choices:
+        value = request.form.get(f"signer_{choice.key}", "")
+        if value.isdigit():
+            out[choice.key] = int(value)
+    return out
+
+
+@bp.route("/records/<int:record_id>/submit", methods=["GET", "POST"])
+@login_required
+def submit(record_id: int):
+    """Confirms the chain (and asks for the people the author picks), then
+    submits. A sheet that fails full validation goes back to its form."""
+    record, spec = _record(record_id)
+    if record.author_id != current_user.id:
+        abort(403)
+    if record.status not in ("draft", "returned"):
+        flash("此表单已在审批中或已批准。", "warning")
+        return redirect(url_for("records.show", record_id=record.id))
+    complete = _complete(spec, record)
+    choices = workflow.choices(spec, current_user)
+    error, field = None, None
+    if request.method == "POST" and complete:
+        try:
+            operations.submit_record(current_user, record, spec, _chosen_from_form(choices))
+            flash(f"已提交 {record.number}，等待 {record.waiting_for.name} 审批。", "success")
+            return redirect(url_for("records.show", record_id=record.id))
+        except operations.OperationError as e:
+            error, field = e.message, e.field
+    preview = None
+    if not choices:
+        try:
+            preview = workflow.resolve_chain(spec, current_user, record.data or {}, {})
+        except workflow.ChainError as e:
+            error = error or e.message
+    defaults = _default_choices(record, choices)
+    return render_page("signoff/submit.html", record=record, spec=spec, choices=choices, preview=preview,
+                       complete=complete, error=error, error_field=field, defaults=defaults), 400 if error else 200
+
+
+def _complete(spec, record) -> bool:
+    """Whether the stored sheet passes the strict (non-draft) checks."""
+    from werkzeug.datastructures import MultiDict
+    from ..formkit.kinds import kind_of
+    formdata = MultiDict()
+    for item in spec.items():
+        value = (record.data or {}).get(item.key)
+        if getattr(item, "columns", None) is not None:
+            for i, row in enumerate(value or []):
+                for col in item.columns:
+                    formdata.add(f"{item.key}-{i}-{col.key}", kind_of(col).to_input(row.get(col.key)))
+        elif not item.source:
+            _add_value(formdata, item, value)
+    return build_form(spec, formdata=formdata, users=picker_users()).validate()
+
+
+def _add_value(formdata, item, value):
+    from ..formkit.kinds import kind_of
+    if item.kind == "checks" and isinstance(value, dict):
+        for v in value.get("values") or []:
+            formdata.add(item.key, v)
+        if value.get("other"):
+            formdata.add(item.key + "_other", value["other"])
+    else:
+        formdata.add(item.key, kind_of(item).to_input(value))
+
+
+def _default_choices(record, choices) -> dict[str, int]:
+    """Pre-selects the project's owner for 客户经理 when he is not the author."""
+    out = {}
+    for choice in choices:
+        if choice.role == "rep" and record.project.owner_id != current_user.id:
+            out[choice.key] = record.project.owner_id
+    return out
+
+
+@bp.post("/records/<int:record_id>/sign")
+@login_required
+def sign(record_id: int):
+    record, spec = _record(record_id)
+    decision = request.form.get("decision", "")
+    try:
+        expected = int(request.form.get("slot", ""))
+    except ValueError:
+        expected = None
+    try:
+        operations.sign_record(current_user, record, spec, decision, request.form.get("comment", ""),
+                               expected_slot=expected)
+        message, ok = ("已退回" if decision == "returned" else "已签署"), True
+    except operations.OperationError as e:
+        message, ok = e.message, False
+    if request.headers.get("HX-Request"):
+        db.session.refresh(record)
+        return render_page("signoff/_inbox_row.html", r=record, done=ok, message=message,
+                           overdue=workflow.is_overdue(record)), 200 if ok else 409
+    flash(message, "success" if ok else "error")
+    return redirect(url_for("records.show", record_id=record.id))
+
+
+@bp.post("/records/<int:record_id>/withdraw")
+@login_required
+def withdraw(record_id: int):
+    record, _ = _record(record_id)
+    try:
+        operations.withdraw_record(current_user, record)
+        flash("已撤回，表单回到草稿状态。", "success")
+    except operations.OperationError as e:
+        flash(e.message, "error")
+    return redirect(url_for("records.show", record_id=record.id))
+
+
+@bp.post("/records/<int:record_id>/remind")
+@login_required
+def remind(record_id: int):
+    record, spec = _record(record_id)
+    try:
+        operations.remind_signer(current_user, record, spec)
+        flash(f"已向 {record.waiting_for.name} 发送催办。", "success")
+    except operations.OperationError as e:
+        flash(e.message, "error")
+    return redirect(url_for("records.show", record_id=record.id))
+
+
+@bp.get("/inbox/")
+@login_required
+def inbox():
+    records = list(db.session.scalars(workflow.inbox_query(current_user).order_by(Record.waiting_since)))
+    return render_page("signoff/inbox.html", records=records, overdue={r.id for r in records if workflow.is_overdue(r)},
+                       limit=current_app.config["SIGNOFF_OVERDUE_WORKING_DAYS"])
+
+
+@bp.route("/delegations/", methods=["GET", "POST"])
+@login_required
+def delegations():
+    """代签: name a deputy for a date range; see who deputises for you and for whom you deputise."""
+    error = None
+    if request.method == "POST":
+        deputy = db.session.get(User, request.form.get("deputy", type=int) or 0)
+        try:
+            starts = date.fromisoformat(request.form.get("starts_on", ""))
+            ends = date.fromisoformat(request.form.get("ends_on", ""))
+        except ValueError:
+            error = "请填写有效的开始和结束日期"
+        else:
+            if deputy is None:
+                error = "请选择被委托人"
+            else:
+                try:
+                    operations.delegate(current_user, deputy, starts, ends)
+                    flash(f"已委托 {deputy.name} 在 {starts} 至 {ends} 期间代签。", "success")
+                    return redirect(url_for(".delegations"))
+                except operations.OperationError as e:
+                    error = e.message
+    mine = list(db.session.scalars(sa.select(Delegation).where(Delegation.principal_id == current_user.id)
+                                   .order_by(Delegation.starts_on.desc())))
+    for_others = list(db.session.scalars(sa.select(Delegation).where(Delegation.deputy_id == current_user.id)
+                                         .order_by(Delegation.starts_on.desc())))
+    people = [u for u in db.session.scalars(sa.select(User).where(User.active, User.id != current_user.id,
+                                                                   User.role.notin_(("admin", "auditor")))
+                                             .order_by(User.name))]
+    return render_page("signoff/delegations.html", mine=mine, for_others=for_others, people=people, error=error,
+                       form=request.form, today=date.today()), 400 if error else 200
+
+
+@bp.post("/delegations/<int:delegation_id>/revoke")
+@login_required
+def revoke(delegation_id: int):
+    item = db.session.get(Delegation, delegation_id)
+    if item is None or item.principal_id != current_user.id:
+        abort(404)
+    operations.revoke_delegation(current_user, item)
+    flash("已撤销委托。", "success")
+    return redirect(url_for(".delegations"))
+
+
+@bp.get("/records/<int:record_id>/pdf")
+@login_required
+def record_pdf(record_id: int):
+    """The sheet as PDF: the archived, sealed bytes once approved (never a
+    re-render); a watermarked preview before."""
+    from ..printing import archived_bytes, preview_pdf
+    record, _ = _record(record_id)
+    if record.status == "approved" and record.pdf_sha256:
+        body = archived_bytes(record)
+        operations.log_download(current_user, record, record.number, record.pdf_sha256)
+        name = f"{record.number}.pdf"
+    else:
+        body = preview_pdf(record)
+        name = f"{record.number}-预览.pdf"
+    from urllib.parse import quote
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f"inline; filename=\"{record.number}.pdf\"; filename*=UTF-8''{quote(name)}"})

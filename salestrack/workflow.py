@@ -1,0 +1,168 @@
+"""Sign-off chains: from a sheet's declared slots to the people who sign this
+record, and who may act on it now. The acts themselves (submit, sign,
+return, withdraw, remind, delegate) are in operations.py.
+
+States: draft → submitted (waiting at slot k of n) → approved; or returned
+at any slot (with a reason) → the author revises → submits again, and the
+chain restarts in a new round. Every round's signatures stay in history."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .extensions import db
+from .formkit.spec import parse_signer
+from .models import Delegation, Record, Team, User, utcnow
+
+
+class ChainError(Exception):
+    """The chain cannot be formed (no manager, nobody chosen …); `slot` names
+    the slot at fault for the submit form."""
+
+    def __init__(self, message: str, slot: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.slot = slot
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A slot whose signer the author picks when submitting."""
+    key: str
+    label: str
+    role: str
+    candidates: list[tuple[int, str]]
+
+
+def _active(q):
+    return list(db.session.scalars(q.where(User.active).order_by(User.name)))
+
+
+def _team_manager(author: User) -> User:
+    """The author's team manager; a manager's own sheet goes to the director."""
+    team = db.session.get(Team, author.team_id) if author.team_id else None
+    manager = db.session.get(User, team.manager_id) if team and team.manager_id else None
+    if manager is not None and manager.active and manager.id != author.id:
+        return manager
+    directors = _active(sa.select(User).where(User.role == "director"))
+    if directors:
+        return directors[0]
+    raise ChainError("找不到您所在团队的业务经理，请联系管理员设置团队经理。")
+
+
+def choices(spec, author: User) -> list[Choice]:
+    """The slots the author must fill in when submitting: 'chosen:<role>'
+    slots, and role slots held by more than one person."""
+    out = []
+    for slot in spec.slots:
+        kind, arg = parse_signer(slot.signer)
+        if kind == "chosen" or (kind == "role" and len(_role_holders(arg, author)) > 1):
+            out.append(Choice(slot.key, slot.label, arg,
+                              [(u.id, u.name) for u in _role_holders(arg, author)]))
+    return out
+
+
+def _role_holders(role: str, author: User) -> list[User]:
+    return [u for u in _active(sa.select(User).where(User.role == role)) if u.id != author.id]
+
+
+def resolve_chain(spec, author: User, data: dict, chosen: dict[str, int]) -> list[dict]:
+    """The slots of this round with the person who signs each, in order."""
+    chain = []
+    for slot in spec.slots:
+        kind, arg = parse_signer(slot.signer)
+        people: list[tuple[User, str]] = []
+        if kind == "team_manager":
+            people = [(_team_manager(author), slot.label)]
+        elif kind in ("role", "chosen"):
+            holders = _role_holders(arg, author)
+            picked = chosen.get(slot.key)
+            if kind == "role" and len(holders) == 1:
+                people = [(holders[0], slot.label)]
+            elif picked is not None and any(u.id == picked for u in holders):
+                people = [(db.session.get(User, picked), slot.label)]
+            elif not holders:
+                raise ChainError(f"「{slot.label}」没有可签署的人员，请联系管理员。", slot.key)
+            else:
+                raise ChainError(f"请选择「{slot.label}」的签署人", slot.key)
+        elif kind == "table":
+            table, column = arg
+            seen = set()
+            for row in data.get(table) or []:
+                user_id = row.get(column) if isinstance(row, dict) else None
+                user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+                if user is None or user.id in seen:
+                    continue
+                if user.id == author.id:
+                    raise ChainError(f"「{slot.label}」中不能包含填写人本人", slot.key)
+                seen.add(user.id)
+                people.append((user, f"{slot.label}（{user.name}）"))
+            if not people:
+                raise ChainError(f"「{slot.label}」至少需要一位评审人员", slot.key)
+        for user, label in people:
+            if user.id == author.id:
+                raise ChainError("不能由填写人本人签署自己的表单", slot.key)
+            chain.append({"key": slot.key, "label": label, "signer_id": user.id, "signer_name": user.name,
+                          "comment_required": slot.comment_required,
+                          "comment_label": slot.comment_label or "意见"})
+    return chain
+
+
+def principals_of(deputy: User, on: date | None = None) -> list[int]:
+    """Ids of the people `deputy` may sign for today (active delegations)."""
+    on = on or date.today()
+    return list(db.session.scalars(sa.select(Delegation.principal_id).where(
+        Delegation.deputy_id == deputy.id, Delegation.revoked_at.is_(None),
+        Delegation.starts_on <= on, Delegation.ends_on >= on)))
+
+
+def acting_for(user: User, record: Record) -> User | None:
+    """Whom `user` would sign for on this record now: himself, the person he
+    deputises for, or None when he may not sign it."""
+    if record.status != "submitted" or record.waiting_for_id is None or record.author_id == user.id:
+        return None
+    if record.waiting_for_id == user.id:
+        return user
+    if record.waiting_for_id in principals_of(user):
+        return db.session.get(User, record.waiting_for_id)
+    return None
+
+
+def inbox_query(user: User):
+    """Records waiting for `user`, or for someone he deputises for today."""
+    waiting_for = [user.id] + principals_of(user)
+    return sa.select(Record).where(Record.status == "submitted", Record.waiting_for_id.in_(waiting_for),
+                                   Record.author_id != user.id)
+
+
+def working_days_between(start, end) -> int:
+    """Whole working days (Mon–Fri) from `start` to `end`."""
+    days = 0
+    day = start.date()
+    while day < end.date():
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days += 1
+    return days
+
+
+def is_overdue(record: Record, now=None) -> bool:
+    if record.waiting_since is None:
+        return False
+    limit = current_app.config["SIGNOFF_OVERDUE_WORKING_DAYS"]
+    return working_days_between(record.waiting_since, now or utcnow()) > limit
+
+
+def rounds(record: Record) -> list[dict]:
+    """Every sign-off round, newest first, with its signatures."""
+    by_round: dict[int, list] = {}
+    for sig in record.signatures:
+        by_round.setdefault(sig.round, []).append(sig)
+    out = []
+    for number in sorted(set(by_round) | ({record.round} if record.round else set()), reverse=True):
+        out.append({"round": number, "signatures": sorted(by_round.get(number, []), key=lambda s: s.slot_index),
+                    "current": number == record.round})
+    return out
