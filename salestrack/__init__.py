@@ -2,7 +2,7 @@
 import logging
 import os
 
-from flask import Flask, g, request, session
+from flask import Flask, g
 from flask_login import current_user
 
 from . import config as config_module
@@ -13,12 +13,8 @@ log = logging.getLogger("salestrack")
 
 
 def select_locale():
-    """The user's chosen language, else the browser's, else Chinese."""
-    choice = session.get("locale")
-    if choice in ("zh_Hans_CN", "en"):
-        return choice
-    best = request.accept_languages.best_match(["zh", "en"]) if request else None
-    return "en" if best == "en" else "zh_Hans_CN"
+    """Chinese: the department's language (dates, numbers, WTForms messages)."""
+    return "zh_Hans_CN"
 
 
 def create_app(test_config: dict | None = None) -> Flask:

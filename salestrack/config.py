@@ -16,7 +16,6 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # a form left open all afternoon still saves
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-    LANGUAGES = ("zh_Hans_CN", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

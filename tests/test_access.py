@@ -13,7 +13,7 @@ from salestrack.formkit import registry
 from tests.conftest import make_config
 
 _app = create_app(make_config("sqlite://", Path(tempfile.gettempdir())))
-PUBLIC = {"auth.login", "static", "auth.language"}
+PUBLIC = {"auth.login", "static"}
 RULES = sorted((r for r in _app.url_map.iter_rules() if r.endpoint not in PUBLIC), key=lambda r: r.rule)
 GET_RULES = [r for r in RULES if "GET" in r.methods]
 ROLES = ("rep", "manager", "director", "gm", "hr", "implementation", "clerk", "auditor", "admin")
@@ -50,11 +50,11 @@ def _ids(side):
     return {"project_id": side["project"].id, "customer_id": side["customer"].id, "user_id": side["rep"].id,
             "team_id": side["team"].id, "record_id": side["record"].id, "attachment_id": side["attachment"].id,
             "delegation_id": side["delegation"].id,
-            "code": "en", "sheet": "phone_log", "table": "calls"}
+            "sheet": "phone_log", "table": "calls"}
 
 
 # Arguments that name a definition or a setting, not somebody's object.
-NOT_OBJECTS = {"code", "sheet", "table"}
+NOT_OBJECTS = {"sheet", "table"}
 
 
 @pytest.mark.parametrize("rule", GET_RULES, ids=lambda r: r.rule)

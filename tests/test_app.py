@@ -36,11 +36,6 @@ def test_login_page_is_served_in_chinese(client):
     assert page.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_english_can_be_chosen(client):
-    client.post("/language/en", data={"next": "/login"})
-    assert 'lang="en"' in client.get("/login").get_data(as_text=True)
-
-
 def test_unknown_page_is_a_friendly_404(client, factory, login):
     login(factory.user("rep"))
     page = client.get("/no/such/page")

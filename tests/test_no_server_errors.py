@@ -32,7 +32,7 @@ def setup(factory, app):
     delegation = operations.delegate(manager, rep2, date.today(), date.today() + timedelta(days=2))
     ids = {"project_id": project.id, "customer_id": project.customer_id, "user_id": rep2.id, "team_id": team.id,
            "record_id": record.id, "attachment_id": attachment.id, "delegation_id": delegation.id,
-           "code": "en", "sheet": "phone_log", "table": "calls"}
+           "sheet": "phone_log", "table": "calls"}
     return {"rep": rep, "manager": manager, "admin": admin, "ids": ids}
 
 

@@ -1,4 +1,4 @@
-"""Sign in, sign out, language."""
+"""Sign in and sign out."""
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -55,7 +55,6 @@ def login():
                 next_url = _safe_next(request.args.get("next"))
                 session.clear()  # a fresh session at every sign-in
                 login_user(user, remember=form.remember.data)
-                session["locale"] = user.locale or "zh_Hans_CN"
                 operations.log_login(user)
                 return redirect(next_url or url_for("main.home"))
             operations.log_failed_login(username, user)
@@ -75,10 +74,3 @@ def logout():
     session.clear()
     flash("您已退出登录。", "info")
     return redirect(url_for("auth.login"))
-
-
-@bp.post("/language/<code>")
-def language(code: str):
-    if code in ("zh_Hans_CN", "en"):
-        session["locale"] = code
-    return redirect(_safe_next(request.form.get("next")) or url_for("main.home"))
