@@ -138,3 +138,24 @@ def test_the_approval_stays_valid_after_the_delegation_ends(world):
     reload(record)
     assert record.status == "approved"
     assert "赵敏 代 李娜" in page(w, w.rep, f"/records/{record.id}")
+
+
+@pytest.mark.parametrize("deputy", ["rep2", "other_manager"])
+def test_a_deputy_who_cannot_otherwise_see_the_project_opens_and_signs_the_sheet(world, deputy):
+    """The inbox link must open: a senior rep or another team's manager
+    standing in for 李娜 sees the sheets waiting for her, while the delegation lasts."""
+    w = world
+    person = getattr(w, deputy)
+    item = _delegate(w, w.manager, person, TODAY, TODAY + timedelta(days=1))
+    record = file_sheet(w, spec("visit_report"))
+    submit(w, record)
+    assert inbox(w, person) == {record.id}
+    assert "（代 李娜 签署）" in page(w, person, f"/records/{record.id}")
+    assert "已签署" in sign(w, person, record, comment="客户很重视，尽快出方案").get_data(as_text=True)
+    assert reload(record).status == "approved"
+    assert f"{person.name} 代 李娜" in page(w, w.rep, f"/records/{record.id}")
+
+    other = file_sheet(w, spec("phone_log"))
+    submit(w, other)
+    operations.revoke_delegation(w.manager, db.session.get(Delegation, item.id))
+    assert w.browser(person).get(f"/records/{other.id}").status_code == 404
