@@ -318,3 +318,16 @@ def test_demo_manager_sees_his_teams_submitted_sheet_in_inbox_and_badge(app, cli
     item = listed.split(f'id="inbox-{record.id}"', 1)[1].split("</article>", 1)[0]
     assert record.number in item and "张伟 填写" in item and "恒力精机数控车间 MES 系统" in item
     assert _badge(listed) == before + 1
+
+
+@pytest.mark.parametrize("author,signer", [("director", "gm"), ("gm", "director")])
+def test_a_sheet_by_someone_without_a_team_manager_goes_to_the_next_one_up(world, factory, author, signer):
+    w = world
+    person = getattr(w, author)
+    w.project = factory.project(person, name=f"{person.name}亲自跟进的项目")
+    record = file_sheet(w, spec("phone_log"), author=person)
+    response = submit(w, record, author=person)
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    reload(record)
+    assert (record.status, record.waiting_for_id) == ("submitted", getattr(w, signer).id)
+    assert inbox(w, getattr(w, signer)) == {record.id}
