@@ -240,3 +240,26 @@ def test_two_approvals_of_one_slot_at_the_same_instant_record_one_decision(app, 
     reload(record)
     assert (record.status, record.current_slot, record.waiting_for_id) == ("submitted", 1, w.gm.id)
     assert len(notifications(w.gm, record, "submitted")) == 1
+
+
+def test_an_incomplete_sheet_cannot_be_submitted(world):
+    w = world
+    record = file_sheet(w, spec("resource_request"), support_needed=[""])
+    assert record.data["support_needed"] is None
+    response = submit(w, record)
+    assert "表单尚未填写完整" in response.get_data(as_text=True)
+    reload(record)
+    assert (record.status, record.round, record.waiting_for_id) == ("draft", 0, None)
+
+
+def test_with_two_holders_of_a_role_the_author_must_choose(world, factory):
+    w = world
+    deputy_gm = factory.user("gm", username="gm2", name="钟副总")
+    record = file_sheet(w, spec("resource_request"))
+    assert 'name="signer_gm"' in w.browser(w.rep).get(f"/records/{record.id}/submit").get_data(as_text=True)
+    refused = submit(w, record)
+    assert refused.status_code == 400 and "请选择「总经理审核」的签署人" in refused.get_data(as_text=True)
+    assert reload(record).status == "draft"
+    submit(w, record, {"gm": deputy_gm})
+    reload(record)
+    assert [s["signer_id"] for s in record.chain] == [w.manager.id, deputy_gm.id, w.hr.id]
