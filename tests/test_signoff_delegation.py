@@ -159,3 +159,24 @@ def test_a_deputy_who_cannot_otherwise_see_the_project_opens_and_signs_the_sheet
     submit(w, other)
     operations.revoke_delegation(w.manager, db.session.get(Delegation, item.id))
     assert w.browser(person).get(f"/records/{other.id}").status_code == 404
+
+
+@pytest.mark.parametrize("change", ["who signed for whom", "the decision", "the signed content"])
+def test_the_audit_chain_check_detects_an_edited_sign_off_event(world, app, change):
+    w = world
+    _delegate(w, w.manager, w.director, TODAY, TODAY)
+    record = file_sheet(w, spec("phone_log"))
+    submit(w, record)
+    sign(w, w.director, record)
+    runner = app.test_cli_runner()
+    intact = runner.invoke(args=["audit", "verify"])
+    assert intact.exit_code == 0 and "chain intact" in intact.output
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "sign"))
+    values = {"who signed for whom": {"on_behalf_of_id": None},
+              "the decision": {"action": "return"},
+              "the signed content": {"content_hash": "0" * 64}}[change]
+    db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == event.id).values(**values))
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert int(result.output.split("#")[1].split()[0]) == event.id
