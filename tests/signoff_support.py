@@ -1,6 +1,7 @@
 """A sales department with everyone a sign-off chain can name, a logged-in
 browser per person, and sheets filled the way a user fills them: one valid
 value per field kind, taken from the sheet's definition."""
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -10,7 +11,6 @@ from flask import g
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from salestrack import operations
 from salestrack.extensions import db
 from salestrack.formkit import registry
 from salestrack.formkit.spec import Table, parse_signer
@@ -227,8 +227,8 @@ def page(w: World, user: User, url: str) -> str:
 
 def inbox(w: World, user: User) -> set[int]:
     """Ids of the sheets listed in `user`'s inbox."""
-    import re
-    return {int(i) for i in re.findall(r'<article class="card inbox-item[^"]*" id="inbox-(\d+)"', page(w, user, "/inbox/"))}
+    listed = page(w, user, "/inbox/")
+    return {int(i) for i in re.findall(r'<article class="card inbox-item[^"]*" id="inbox-(\d+)"', listed)}
 
 
 def reload(obj):

@@ -13,8 +13,9 @@ from werkzeug.datastructures import MultiDict
 from salestrack.extensions import db
 from salestrack.formkit import registry
 from salestrack.formkit.canonical import content_hash
-from salestrack.models import ArchivedPdf, AuditEvent, Record, Signature, User
-from tests.signoff_support import (approve_all, chosen_signers, editable_input, expected_chain, file_sheet,
+from salestrack.models import ArchivedPdf, AuditEvent, Project, Record, Signature
+from salestrack.templating import local_time
+from tests.signoff_support import (approve_all, chosen_signers, editable_input, expected_chain, file_sheet, fill,
                                    inbox, notifications, page, reload, sign, spec, submit, world)  # noqa: F401
 
 SHEETS = [s for s in registry.all_specs() if s.slots]
@@ -110,7 +111,6 @@ def test_a_sheet_goes_from_draft_through_its_whole_chain_to_approval(world, shee
 
 def _resave(record, sheet, w, changed):
     """The edit form as the author sends it back with one text changed."""
-    from tests.signoff_support import fill
     pairs = [(k, v) for k, v in fill(sheet, w) if k != changed]
     return pairs + [(changed, "改过之后的内容"), ("version", str(record.version)), ("action", "draft")]
 
@@ -188,8 +188,8 @@ def test_author_may_withdraw_until_the_first_signature(world):
     reload(record)
     assert (record.status, record.waiting_for_id) == ("draft", None)
     assert inbox(w, w.manager) == set()
-    assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.target_type == "record", AuditEvent.target_id == record.id)
-                             .order_by(AuditEvent.id.desc()).limit(1)) == "withdraw"
+    last = sa.select(AuditEvent.action).where(AuditEvent.target_type == "record", AuditEvent.target_id == record.id)
+    assert db.session.scalar(last.order_by(AuditEvent.id.desc()).limit(1)) == "withdraw"
 
     submit(w, record)
     sign(w, w.manager, record)
@@ -218,7 +218,6 @@ def test_the_author_sees_where_it_waits_and_since_when(world):
     reload(record)
     shown = page(w, w.rep, f"/records/{record.id}")
     assert "等待 <strong>孙建国</strong> 审批（总经理审核，第 2/3 步）" in shown
-    from salestrack.templating import local_time
     assert f"自 {local_time(record.waiting_since)} 起" in shown
 
 
@@ -280,24 +279,16 @@ def test_the_record_page_flags_a_signature_whose_content_changed(world):
 
 def test_a_managers_own_sheet_goes_to_the_director(world, factory):
     w = world
-    project = factory.project(w.manager, name="经理自己的项目")
-    response = w.browser(w.manager).post(f"/projects/{project.id}/sheets/phone_log/new", data=MultiDict(_phone_log(w)))
-    assert response.status_code == 302
-    record = db.session.scalars(sa.select(Record).order_by(Record.id.desc())).first()
-    w.browser(w.manager).post(f"/records/{record.id}/submit")
+    w.project = factory.project(w.manager, name="经理自己的项目")
+    record = file_sheet(w, spec("phone_log"), author=w.manager)
+    assert submit(w, record, author=w.manager).status_code == 302
     reload(record)
     assert record.waiting_for_id == w.director.id
     assert inbox(w, w.director) == {record.id}
     assert inbox(w, w.manager) == set()
 
 
-def _phone_log(w):
-    from tests.signoff_support import fill
-    return fill(spec("phone_log"), w) + [("action", "draft")]
-
-
 def test_demo_manager_sees_his_teams_submitted_sheet_in_inbox_and_badge(app, client):
-    from salestrack.models import Project
     assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
     project = db.session.scalar(sa.select(Project).where(Project.name == "恒力精机数控车间 MES 系统"))
     client.post("/login", data={"username": "manager", "password": "demo"})
