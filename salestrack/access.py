@@ -89,12 +89,15 @@ def can_edit_customer(user: User, customer: Customer) -> bool:
 
 
 def record_scope(user: User):
-    """Records a user may see: those of projects he sees, and those waiting
-    for his signature or signed by him."""
+    """Records a user may see: those of projects he sees, those waiting for
+    his signature (or for someone he deputises for today) and those signed
+    by him."""
+    from .workflow import principals_of
     signed = sa.select(Signature.record_id).where(
         sa.or_(Signature.signer_id == user.id, Signature.on_behalf_of_id == user.id))
     return sa.or_(Record.project_id.in_(sa.select(Project.id).where(project_scope(user))),
-                  Record.waiting_for_id == user.id, Record.author_id == user.id, Record.id.in_(signed))
+                  Record.waiting_for_id.in_([user.id] + principals_of(user)), Record.author_id == user.id,
+                  Record.id.in_(signed))
 
 
 def can_view_record(user: User, record: Record) -> bool:

@@ -42,14 +42,17 @@ def _active(q):
 
 
 def _team_manager(author: User) -> User:
-    """The author's team manager; a manager's own sheet goes to the director."""
+    """The author's team manager; a manager's own sheet (or that of someone
+    without a team) goes to the director, the director's own to the general
+    manager."""
     team = db.session.get(Team, author.team_id) if author.team_id else None
     manager = db.session.get(User, team.manager_id) if team and team.manager_id else None
     if manager is not None and manager.active and manager.id != author.id:
         return manager
-    directors = _active(sa.select(User).where(User.role == "director"))
-    if directors:
-        return directors[0]
+    for role in ("director", "gm"):
+        above = [u for u in _active(sa.select(User).where(User.role == role)) if u.id != author.id]
+        if above:
+            return above[0]
     raise ChainError("找不到您所在团队的业务经理，请联系管理员设置团队经理。")
 
 
