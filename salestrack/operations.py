@@ -515,9 +515,12 @@ def _approve(actor: User, record, spec, author: User, digest: str) -> None:
                  detail={"sha256": archived.sha256, "size": archived.size}, content_hash=digest)
     notify(author, "approved", f"《{spec.title}》{record.number} 已审批通过。", _record_link(record), record)
     if record.sheet == "handover":
-        record.impl_status = "received"
         receiver = db.session.get(User, record.chain[-1]["signer_id"])
-        notify(receiver, "handover", f"交接单 {record.number} 已进入实施工作台。", "/handover/", record)
+        if record.impl_status is None:
+            record.impl_status = "received"
+            notify(receiver, "handover", f"交接单 {record.number} 已进入实施工作台。", "/handover/", record)
+        else:  # a revised handover keeps where implementation stands
+            notify(receiver, "handover", f"交接单 {record.number} 已修订并重新审批。", _record_link(record), record)
 
 
 def withdraw_record(actor: User, record):

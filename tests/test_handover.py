@@ -3,10 +3,11 @@ the implementation team's worklist, where they mark it started and finished;
 the rep sees how far it is; nobody else changes that status."""
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
 from salestrack.extensions import db
 from salestrack.models import Record
-from tests.signoff_support import (file_sheet, notifications, page, reload, sign, spec, state, submit,
+from tests.signoff_support import (approve_all, file_sheet, fill, notifications, page, reload, sign, spec, state, submit,
                                    world)  # noqa: F401
 
 
@@ -112,3 +113,27 @@ def test_other_sheets_never_reach_the_worklist(world):
     assert record.number not in _worklist(w, w.pm)
     assert _set(w, w.pm, record, "started").status_code == 404
     assert db.session.scalar(sa.select(Record.impl_status).where(Record.id == record.id)) is None
+
+
+def test_the_rep_sees_the_implementation_status_on_the_project_page(world):
+    w = world
+    record = _approved_handover(w)
+    assert "实施：已接收" in page(w, w.rep, f"/projects/{record.project_id}")
+    _set(w, w.pm, record, "started")
+    assert "实施中" in page(w, w.manager, f"/projects/{record.project_id}")
+
+
+def test_a_revised_and_reapproved_handover_keeps_where_implementation_stands(world):
+    w = world
+    record = _approved_handover(w)
+    _set(w, w.pm, record, "started")
+    response = w.browser(w.rep).post(f"/records/{record.id}/edit", data=MultiDict([
+        *[(k, v) for k, v in fill(spec("handover"), w) if k != "remarks"], ("remarks", "补充：增加一次现场培训"),
+        ("version", str(reload(record).version)), ("action", "draft")]))
+    assert response.status_code == 302
+    assert submit(w, record, {"engineer": w.engineer, "project_manager": w.pm}).status_code == 302
+    approve_all(w, record)
+    record = reload(record)
+    assert record.status == "approved" and record.round == 2
+    assert record.impl_status == "started"
+    assert any("重新审批" in n.message for n in notifications(w.pm, record, "handover"))
