@@ -119,7 +119,8 @@ def _choices() -> dict:
     types = db.session.scalars(sa.select(AuditEvent.target_type).where(AuditEvent.target_type.is_not(None)).distinct())
     people = sa.union(sa.select(AuditEvent.actor_id), sa.select(AuditEvent.on_behalf_of_id))
     actors = db.session.scalars(sa.select(User).where(User.id.in_(people)).order_by(User.name))
-    return dict(actions=sorted(((a, action_label(a)) for a in actions), key=lambda a: a[1]),
+    order = {action: n for n, action in enumerate(ACTION_LABELS)}  # the mapping's order, unknown ones last
+    return dict(actions=[(a, action_label(a)) for a in sorted(actions, key=lambda a: (order.get(a, len(order)), a))],
                 target_types=sorted((t, target_type_label(t)) for t in types), actors=list(actors))
 
 
