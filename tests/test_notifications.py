@@ -236,3 +236,15 @@ def test_every_kind_has_a_chinese_subject(factory, smtp, kind):
     [msg] = smtp.messages()
     subject = msg["Subject"].removeprefix("【销售项目管理】")
     assert subject and all("\u4e00" <= ch <= "\u9fff" or ch in "：" for ch in subject)
+
+
+def test_a_real_act_mails_after_it_commits(factory, smtp):
+    """operations.delegate notifies the deputy from inside its transaction."""
+    from datetime import date, timedelta
+    manager = factory.user("manager", name="王经理")
+    deputy = factory.user("director", name="李总监", email="li@example.com")
+    operations.delegate(manager, deputy, date.today(), date.today() + timedelta(days=3))
+    [msg] = smtp.messages()
+    assert msg["Subject"] == "【销售项目管理】您被委托代签"
+    assert "王经理 委托您" in msg.get_content() and "http://sales.example.com/inbox/" in msg.get_content()
+    assert _rows(deputy)[0].kind == "delegated"
