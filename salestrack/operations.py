@@ -621,3 +621,21 @@ def set_implementation_status(actor: User, record, status: str) -> None:
         for person in {record.author_id, project.owner_id}:
             notify(db.session.get(User, person), "handover", f"{project.name}：交接单 {record.number} {label}。",
                    _record_link(record), record)
+
+
+# ── notifications and exports ─────────────────────────────────────────────
+def mark_notifications_read(user: User, ids=None) -> int:
+    """Marks `user`'s unread notifications read: those in `ids`, or all of
+    them when `ids` is None. Others' ids are ignored. Returns how many."""
+    from .models import Notification
+    with write_transaction():
+        query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        if ids is not None:
+            query = query.where(Notification.id.in_(list(ids)))
+        return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
+def log_export(actor: User, label: str, detail: dict | None = None) -> None:
+    """Records that `actor` exported data (what, with which filters, how many rows)."""
+    with write_transaction():
+        audit.append("export", actor, target_label=label[:120], detail=detail)

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from salestrack import create_app, operations
+from salestrack.database import write_transaction
 from salestrack.formkit import registry
+from salestrack.notify import notify
 from tests.conftest import make_config
 
 _app = create_app(make_config("sqlite://", Path(tempfile.gettempdir())))
@@ -38,8 +40,11 @@ def world(factory, app):
                                           {"support_needed": "需要技术支持", "attachments": [attachment.id]},
                                           attachment_ids=[attachment.id])
         delegation = operations.delegate(manager, rep2, date.today(), date.today() + timedelta(days=3))
+        with write_transaction():
+            notification = notify(rep, "submitted", f"{record.number} 已提交", link=f"/records/{record.id}",
+                                  record=record)
         teams[key] = dict(team=team, manager=manager, rep=rep, rep2=rep2, customer=customer, project=project,
-                          record=record, attachment=attachment, delegation=delegation)
+                          record=record, attachment=attachment, delegation=delegation, notification=notification)
     people = {role: factory.user(role) for role in ROLES if role not in ("rep", "manager")}
     people["rep"] = teams["own"]["rep"]
     people["manager"] = teams["own"]["manager"]
@@ -49,7 +54,7 @@ def world(factory, app):
 def _ids(side):
     return {"project_id": side["project"].id, "customer_id": side["customer"].id, "user_id": side["rep"].id,
             "team_id": side["team"].id, "record_id": side["record"].id, "attachment_id": side["attachment"].id,
-            "delegation_id": side["delegation"].id,
+            "delegation_id": side["delegation"].id, "notification_id": side["notification"].id,
             "sheet": "phone_log", "table": "calls"}
 
 

@@ -18,8 +18,11 @@ def live_server(app):
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Playwright's sync API keeps an event loop running in this thread while
+    it is open; closing it after each module keeps later asyncio.run() callers
+    (pyHanko's signing) working."""
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
