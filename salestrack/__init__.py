@@ -2,7 +2,8 @@
 import logging
 import os
 
-from flask import Flask, g, request, session
+import flask
+from flask import Flask, g, session
 from flask_login import current_user
 
 from . import config as config_module
@@ -17,7 +18,9 @@ def select_locale():
     choice = session.get("locale")
     if choice in ("zh_Hans_CN", "en"):
         return choice
-    best = request.accept_languages.best_match(["zh", "en"]) if request else None
+    # flask.request, not `request`: importing the .request submodule rebinds
+    # that name in this package to the module.
+    best = flask.request.accept_languages.best_match(["zh", "en"]) if flask.request else None
     return "en" if best == "en" else "zh_Hans_CN"
 
 
