@@ -587,11 +587,12 @@ class SourceShare:
 def lead_sources(scope: Scope) -> list[SourceShare]:
     """客户来源 of the customers signed in the period, as a share of them all,
     in the department's list order (then anything not on the list)."""
+    source = sa.func.coalesce(Project.lead_source, "未填写").label("source")
     counts = dict(db.session.execute(
-        sa.select(sa.func.coalesce(Project.lead_source, "未填写"), sa.func.count(sa.distinct(Project.customer_id)))
+        sa.select(source, sa.func.count(sa.distinct(Project.customer_id)))
         .where(*scope.clauses(), Project.stage == "won", Project.signed_at >= scope.period.start,
                Project.signed_at < scope.period.end)
-        .group_by(sa.func.coalesce(Project.lead_source, "未填写"))).all())
+        .group_by(source)).all())
     total = sum(counts.values())
     order = list(LEAD_SOURCES) + sorted(set(counts) - set(LEAD_SOURCES))
     return [SourceShare(s, counts.get(s, 0), ratio(counts.get(s, 0), total)) for s in order]

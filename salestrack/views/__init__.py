@@ -3,8 +3,8 @@ from flask import Flask, render_template
 
 
 def register_views(app: Flask) -> None:
-    from . import admin, auth, customers, main, projects
-    for module in (auth, main, projects, customers, admin):
+    from . import admin, auth, customers, followups, funnel, main, projects
+    for module in (auth, main, projects, customers, admin, funnel, followups):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(403)
