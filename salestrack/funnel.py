@@ -172,7 +172,7 @@ class StageRow:
     number: int
     label: str
     count: int = 0
-    amount: Decimal = Decimal("0.00")
+    amount: Decimal | None = Decimal("0.00")  # None in the trend, which counts only
 
 
 @dataclass
@@ -189,65 +189,94 @@ def _stage_rows() -> list[StageRow]:
     return [StageRow(s.code, s.number, s.label) for s in FUNNEL_STAGES]
 
 
-def _funnels(scope: Scope, boundaries: list[datetime]) -> list[list[StageRow]]:
-    """For each interval between boundaries: stages 1–7 as at its end and the
-    projects that reached 签约成交 within it.
+def _open_now(scope: Scope) -> dict[str, tuple[int, Decimal]]:
+    """Open projects per stage right now, from the projects themselves."""
+    return {stage: (n, money(amount)) for stage, n, amount in db.session.execute(
+        sa.select(Project.stage, sa.func.count(), sa.func.sum(Project.amount))
+        .where(*scope.clauses(), Project.stage.in_(OPEN_STAGES)).group_by(Project.stage))}
 
-    One pass over the stage history: every stage event adds the project to
-    the stage it entered and removes it from the one it left, so the open
-    projects per stage at time T are the running sums up to T. Projects
-    that closed before the first boundary add nothing and are skipped."""
+
+def _history_rows(scope: Scope, since: datetime, boundaries: list[datetime], amounts: bool):
+    """Stage history from `since` on, summed per (entered, left, interval of
+    `boundaries`): the few rows the funnel at earlier times is worked out from."""
     ev = ProjectEvent
     at_bucket = bucket(ev.at, boundaries).label("b")
-    rows = db.session.execute(
-        sa.select(ev.to_value, ev.from_value, at_bucket, sa.func.count(), sa.func.sum(Project.amount))
+    columns = [ev.to_value, ev.from_value, at_bucket, sa.func.count()]
+    q = sa.select(*columns, sa.func.sum(Project.amount)) if amounts else sa.select(*columns)
+    q = q.where(ev.kind.in_(("created", "stage")), ev.at >= since)
+    if amounts or scope.clauses() != [sa.true()]:
+        q = q.join(Project, Project.id == ev.project_id).where(*scope.clauses())
+    return db.session.execute(q.group_by(ev.to_value, ev.from_value, at_bucket)).all()
+
+
+def _funnels_at(scope: Scope, moments: list[datetime], amounts: bool = True) -> list[dict[str, list]]:
+    """Open projects per stage as at each of `moments` (ascending, none in the
+    future): today's funnel with the stage changes made since each moment
+    undone. Only the history after the first moment is read."""
+    now = _open_now(scope)
+    totals = [{code: [n, amount] for code, (n, amount) in now.items()} for _ in moments]
+    for to_value, from_value, b, n, *amount in _history_rows(scope, moments[0], moments, amounts):
+        amount = money(amount[0]) if amounts else Decimal(0)
+        # an event in interval b (at or after moments[b-1]) happened after moments 0 … b-1
+        for i in range(b):
+            snapshot = totals[i]
+            for code, sign in ((to_value, -1), (from_value, 1)):
+                if code in OPEN_STAGES:
+                    entry = snapshot.setdefault(code, [0, Decimal(0)])
+                    entry[0] += sign * n
+                    entry[1] += sign * amount
+    return totals
+
+
+def _won_between(scope: Scope, boundaries: list[datetime]) -> dict[int, tuple[int, Decimal]]:
+    """Projects that reached 签约成交 in each interval of `boundaries` (index 1 is
+    the first interval)."""
+    ev = ProjectEvent
+    at_bucket = bucket(ev.at, boundaries).label("b")
+    return {b: (n, money(amount)) for b, n, amount in db.session.execute(
+        sa.select(at_bucket, sa.func.count(), sa.func.sum(Project.amount))
         .join(Project, Project.id == ev.project_id)
-        .where(ev.kind.in_(("created", "stage")), ev.at < boundaries[-1], *scope.clauses(),
-               sa.or_(Project.stage.in_(OPEN_STAGES), Project.stage_entered_at >= boundaries[0]))
-        .group_by(ev.to_value, ev.from_value, at_bucket)).all()
-    net: dict[tuple[int, str], list] = defaultdict(lambda: [0, Decimal(0)])
-    won: dict[int, list] = defaultdict(lambda: [0, Decimal(0)])
-    for to_value, from_value, b, count, amount in rows:
-        amount = money(amount)
-        net[(b, to_value)][0] += count
-        net[(b, to_value)][1] += amount
-        if from_value:
-            net[(b, from_value)][0] -= count
-            net[(b, from_value)][1] -= amount
-        if to_value == "won":
-            won[b][0] += count
-            won[b][1] += amount
-    out = []
-    running: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
-    for b in range(len(boundaries)):
-        for code in OPEN_STAGES:
-            running[code][0] += net[(b, code)][0]
-            running[code][1] += net[(b, code)][1]
-        if b == 0:
-            continue
-        stages = _stage_rows()
-        for row in stages:
-            row.count, row.amount = won[b] if row.code == "won" else running[row.code]
-        out.append(stages)
-    return out
+        .where(ev.kind == "stage", ev.to_value == "won", ev.at >= boundaries[0], ev.at < boundaries[-1],
+               *scope.clauses())
+        .group_by(at_bucket))}
+
+
+def _rows(snapshot: dict[str, list], won: tuple[int, Decimal]) -> list[StageRow]:
+    rows = _stage_rows()
+    for row in rows:
+        row.count, row.amount = won if row.code == "won" else snapshot.get(row.code, (0, money(0)))
+    return rows
 
 
 def funnel(scope: Scope) -> list[StageRow]:
     """Count and 预计金额 per stage: open projects in stages 1–7 as at the end
-    of the period (or now), and the projects signed within the period."""
-    end = min(scope.period.end_at, utcnow() + timedelta(seconds=1))
-    return _funnels(scope, [scope.period.start_at, end])[0]
+    of the period (now, for a period not over yet), and the projects signed
+    within the period."""
+    end = min(scope.period.end_at, utcnow())
+    [snapshot] = _funnels_at(scope, [end])
+    won = _won_between(scope, [scope.period.start_at, end])
+    return _rows(snapshot, won.get(1, (0, money(0))))
 
 
 def trend(scope: Scope, months: int = 12) -> list[TrendMonth]:
-    """The funnel month by month, for the `months` months up to the period's
-    last month (or the current month, for a period not over yet)."""
+    """Open projects per stage at the end of each month, and the projects
+    signed in it, for the `months` months up to the period's last month (or
+    the current month, for a period not over yet). Counts only: amounts
+    would need every stage change joined to its project."""
     last_day = min(scope.period.end - timedelta(days=1), local_today())
     last = date(last_day.year, last_day.month, 1)
     starts = [add_months(last, i - months + 1) for i in range(months + 1)]
     boundaries = [utc_midnight(d) for d in starts]
-    boundaries[-1] = min(boundaries[-1], utcnow() + timedelta(seconds=1))
-    return [TrendMonth(month, stages) for month, stages in zip(starts, _funnels(scope, boundaries))]
+    boundaries[-1] = min(boundaries[-1], utcnow())
+    snapshots = _funnels_at(scope, boundaries[1:], amounts=False)
+    won = _won_between(scope, boundaries)
+    out = []
+    for i, month in enumerate(starts[:-1]):
+        rows = _rows(snapshots[i], won.get(i + 1, (0, money(0))))
+        for row in rows:
+            row.amount = None
+        out.append(TrendMonth(month, rows))
+    return out
 
 
 # ── conversion and time in stage ──────────────────────────────────────────

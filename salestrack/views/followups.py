@@ -23,10 +23,10 @@ class ReassignForm(FlaskForm):
     reason = StringField("原因", default="超过跟进期限未跟进", validators=[Optional(), Length(max=500)])
 
 
-def _reassign_form(project_id: int, user) -> ReassignForm:
+def _reassign_form(project_id: int, choices) -> ReassignForm:
     """One form per listed project, prefixed so the inputs' ids stay unique."""
     form = ReassignForm(prefix=f"p{project_id}")
-    form.owner_id.choices = _assignable(user)
+    form.owner_id.choices = choices
     return form
 
 
@@ -54,7 +54,8 @@ def _page(status=200, error=None, error_project=None):
         clauses.append(Project.team_id == team_id)
     can_reassign = current_user.role in REASSIGNERS
     past_limit = followup.past_loss_limit(clauses)
-    forms = {f.project_id: _reassign_form(f.project_id, current_user) for f in past_limit} if can_reassign else {}
+    choices = _assignable(current_user) if can_reassign else []
+    forms = {f.project_id: _reassign_form(f.project_id, choices) for f in past_limit}
     teams = list(db.session.execute(sa.select(Team.id, Team.name).order_by(Team.name))) \
         if current_user.role in ("director", "gm") else []
     return render_page(
@@ -78,7 +79,7 @@ def reassign(project_id: int):
     project = access.get_visible_or_404(Project, project_id, current_user)
     if current_user.role not in REASSIGNERS or not access.can_edit_project(current_user, project):
         abort(403)
-    form = _reassign_form(project_id, current_user)
+    form = _reassign_form(project_id, _assignable(current_user))
     if form.validate_on_submit():
         try:
             operations.reassign_project(current_user, project, db.session.get(User, form.owner_id.data),
