@@ -131,8 +131,10 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
             path, stage, entered = _history(rng, created, now)
             amount = Decimal(rng.randint(500, 50_000)) / 100
             pid = project_id + i
-            events.append({"id": event_id, "project_id": pid, "kind": "created", "to_value": "lead",
-                           "actor_id": owner, "at": created})
+            # every row carries every key: a bulk insert takes its columns from the first row
+            events.append({"id": event_id, "project_id": pid, "kind": "created", "from_value": None,
+                           "to_value": "lead", "at": created, "days_in_stage": None, "actor_id": owner,
+                           "reason": None})
             event_id += 1
             for from_value, to_value, at, days in path:
                 events.append({"id": event_id, "project_id": pid, "kind": "stage", "from_value": from_value,
