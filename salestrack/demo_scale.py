@@ -111,7 +111,8 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
         owner, team = owners[i % len(owners)]
         customers.append({
             "id": customer_id + i, "customer_no": f"CG{i + 1:07d}", "owner_id": owner, "team_id": team,
-            "name": f"{rng.choice(CITIES)}{rng.choice(TRADES)}有限公司（{i + 1}）", "category": rng.choice(("一般", "重要", "VIP")),
+            "name": f"{rng.choice(CITIES)}{rng.choice(TRADES)}有限公司（{i + 1}）", "short_name": None,
+            "category": rng.choice(("一般", "重要", "VIP")),
             "profile": {}, "created_at": now - timedelta(days=rng.randint(0, 1200)), "updated_at": now})
     for start in range(0, n_customers, 5000):
         db.session.execute(sa.insert(Customer.__table__), customers[start:start + 5000])
@@ -126,6 +127,7 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
         for i in range(start, start + size):
             owner, team = owners[i % len(owners)]
             customer = customers[rng.randrange(n_customers)]
+            product = rng.choice(PRODUCTS)
             created = now - timedelta(days=rng.uniform(0, 1095))
             klass = rng.choices(CLASSES, CLASS_WEIGHTS)[0]
             path, stage, entered = _history(rng, created, now)
@@ -160,9 +162,9 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
             won = stage == "won"
             signed = entered.date() if won else None
             projects.append({
-                "id": pid, "project_no": f"XM-G-{i + 1:07d}", "name": f"{customer['name'][:12]}{rng.choice(PRODUCTS)}",
+                "id": pid, "project_no": f"XM-G-{i + 1:07d}", "name": f"{customer['name'].split('有限公司')[0]}{product}项目",
                 "customer_id": customer["id"], "owner_id": owner, "team_id": team,
-                "product_line": rng.choice(PRODUCTS), "amount": amount, "probability": PROBABILITY[stage],
+                "product_line": product, "amount": amount, "probability": PROBABILITY[stage],
                 "expected_sign_date": (created + timedelta(days=rng.randint(30, 360))).date(),
                 "competitors": None, "funding": "企业自筹", "lead_source": rng.choice(LEAD_SOURCES),
                 "customer_class": klass, "stage": stage, "stage_entered_at": entered,

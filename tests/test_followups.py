@@ -116,7 +116,8 @@ def test_manager_reassigns_a_project_past_its_limit_in_one_step(client, login, w
     _, p = sample
     login(world["manager"])
     response = client.post(f"/followups/{p['a31'].id}/reassign",
-                           data={f"p{p['a31'].id}-owner_id": world["rep2"].id, f"p{p['a31'].id}-reason": "超过一个月未跟进"})
+                           data={f"p{p['a31'].id}-owner_id": world["rep2"].id,
+                                 f"p{p['a31'].id}-reason": "超过一个月未跟进"})
     assert response.status_code == 302
     project = db.session.get(Project, p["a31"].id)
     assert project.owner_id == world["rep2"].id
@@ -129,7 +130,8 @@ def test_manager_reassigns_a_project_past_its_limit_in_one_step(client, login, w
 def test_reassignment_is_refused_to_reps_and_across_teams(client, login, world, sample, factory):
     _, p = sample
     login(world["rep"])
-    assert client.post(f"/followups/{p['a31'].id}/reassign", data={f"p{p['a31'].id}-owner_id": world["rep2"].id}).status_code == 403
+    response = client.post(f"/followups/{p['a31'].id}/reassign", data={f"p{p['a31'].id}-owner_id": world["rep2"].id})
+    assert response.status_code == 403
     _login_as(login, client, world["manager"])
     response = client.post(f"/followups/{p['a31'].id}/reassign",
                            data={f"p{p['a31'].id}-owner_id": world["other_rep"].id})

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DecimalField, HiddenField, IntegerField, SelectField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange
 
 from .. import access, excel, funnel, operations
 from ..extensions import db
@@ -55,7 +55,7 @@ def _filters():
 @roles_required(*VIEWERS)
 def index():
     scope, filters = _filters()
-    stale_total, stale = funnel.stale_stages(scope)
+    stale_total, stale = funnel.stale_stages(scope, limit=20)
     reps, teams = funnel.evaluation(scope, current_user)
     return render_page(
         "funnel/index.html", "funnel/_body.html", scope=scope, **filters,
