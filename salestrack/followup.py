@@ -77,20 +77,24 @@ def loss_condition(now: datetime, klass: str | None = None):
 def _rows(where, now: datetime, limit: int) -> list[FollowUp]:
     """The `limit` most urgent projects matching `where`: one query per class,
     each already in due-date order (the interval is the same within a
-    class), merged here."""
+    class), merged here. The inner query reads only the projects' index; the
+    names are joined to the few rows kept."""
     last = sa.func.coalesce(Project.last_followup_at, Project.created_at)
     per_class = []
     limits = _loss_limits()
     for klass in CLASS_CODES:
         interval = timedelta(days=_intervals().get(klass, 30))
         loss = limits.get(klass)
+        urgent = (sa.select(Project.id, last.label("last"))
+                  .where(*where, Project.customer_class == klass)
+                  .order_by(last, Project.id).limit(limit).subquery())
         rows = db.session.execute(
             sa.select(Project.id, Project.project_no, Project.name,
                       sa.func.coalesce(Customer.short_name, Customer.name), Project.owner_id, User.name,
-                      Project.customer_class, last)
+                      Project.customer_class, urgent.c.last)
+            .join(urgent, urgent.c.id == Project.id)
             .join(Customer, Customer.id == Project.customer_id).join(User, User.id == Project.owner_id)
-            .where(*where, Project.customer_class == klass)
-            .order_by(last, Project.id).limit(limit)).all()
+            .order_by(urgent.c.last, Project.id)).all()
         per_class.append([FollowUp(*r, due=r[7] + interval, overdue_days=max(0, (now - r[7] - interval).days),
                                    past_loss_limit=loss is not None and (now - r[7]).days > loss) for r in rows])
     return list(heapq.merge(*per_class, key=lambda f: (f.due, f.project_id)))[:limit]
@@ -121,10 +125,12 @@ def counts_by_owner(scope_clauses, within_days: int = 7, now: datetime | None = 
     def flag(condition):
         return sa.func.sum(sa.case((condition, 1), else_=0))
 
+    per_owner = (sa.select(Project.owner_id, sa.func.count().label("due"),
+                           flag(due_condition(now, inclusive=False)).label("overdue"),
+                           flag(loss_condition(now)).label("past_limit"))
+                 .where(*_open(scope_clauses), due_condition(now + timedelta(days=within_days)))
+                 .group_by(Project.owner_id).subquery())
     rows = db.session.execute(
-        sa.select(Project.owner_id, User.name, sa.func.count(),
-                  flag(due_condition(now, inclusive=False)), flag(loss_condition(now)))
-        .join(User, User.id == Project.owner_id)
-        .where(*_open(scope_clauses), due_condition(now + timedelta(days=within_days)))
-        .group_by(Project.owner_id, User.name).order_by(User.name)).all()
+        sa.select(per_owner.c.owner_id, User.name, per_owner.c.due, per_owner.c.overdue, per_owner.c.past_limit)
+        .join(User, User.id == per_owner.c.owner_id).order_by(User.name)).all()
     return [OwnerCount(*r) for r in rows]

@@ -111,6 +111,11 @@ class Scope:
     team_id: int | None = None
     owner_id: int | None = None
 
+    @property
+    def is_everything(self) -> bool:
+        """Every project: a role that sees all, with no team or rep chosen."""
+        return isinstance(self.visible, sa.sql.elements.True_) and not self.team_id and not self.owner_id
+
     def clauses(self) -> list:
         out = [self.visible]
         if self.team_id:
@@ -143,6 +148,23 @@ def _days_between_sqlite(element, compiler, **kw):
 def _days_between_postgresql(element, compiler, **kw):
     a, b = (compiler.process(c, **kw) for c in element.clauses)
     return f"(CAST({a} AS DATE) - CAST({b} AS DATE))"
+
+
+class month_of(FunctionElement):
+    """'YYYY-MM' of a date column, on SQLite (ISO text) and PostgreSQL."""
+    type = sa.String()
+    inherit_cache = True
+    name = "month_of"
+
+
+@compiles(month_of, "sqlite")
+def _month_of_sqlite(element, compiler, **kw):
+    return f"substr({compiler.process(list(element.clauses)[0], **kw)}, 1, 7)"
+
+
+@compiles(month_of, "postgresql")
+def _month_of_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(list(element.clauses)[0], **kw)}, 'YYYY-MM')"
 
 
 def stage_number(column):
@@ -196,17 +218,38 @@ def _open_now(scope: Scope) -> dict[str, tuple[int, Decimal]]:
         .where(*scope.clauses(), Project.stage.in_(OPEN_STAGES)).group_by(Project.stage))}
 
 
-def _history_rows(scope: Scope, since: datetime, boundaries: list[datetime], amounts: bool):
-    """Stage history from `since` on, summed per (entered, left, interval of
-    `boundaries`): the few rows the funnel at earlier times is worked out from."""
+def _history_rows(scope: Scope, boundaries: list[datetime], amounts: bool):
+    """Stage changes from boundaries[0] on, summed per (stage entered, stage
+    left, interval b of `boundaries`; b = len(boundaries) after the last): the
+    few rows the funnel at earlier moments is worked out from."""
     ev = ProjectEvent
+    if scope.is_everything and not amounts:
+        return _history_counts(boundaries)
     at_bucket = bucket(ev.at, boundaries).label("b")
     columns = [ev.to_value, ev.from_value, at_bucket, sa.func.count()]
     q = sa.select(*columns, sa.func.sum(Project.amount)) if amounts else sa.select(*columns)
-    q = q.where(ev.kind.in_(("created", "stage")), ev.at >= since)
-    if amounts or scope.clauses() != [sa.true()]:
-        q = q.join(Project, Project.id == ev.project_id).where(*scope.clauses())
+    q = (q.join(Project, Project.id == ev.project_id)
+         .where(ev.kind.in_(("created", "stage")), ev.at >= boundaries[0], *scope.clauses()))
     return db.session.execute(q.group_by(ev.to_value, ev.from_value, at_bucket)).all()
+
+
+def _history_counts(boundaries: list[datetime]):
+    """The same rows for the whole company, as one count per stage, direction
+    and interval, each read from a range of the (to_value, at) or
+    (from_value, at) index instead of sorting every change."""
+    ev = ProjectEvent
+    intervals = list(zip(boundaries, boundaries[1:] + [None]))
+    keys, counts = [], []
+    for direction, column in (("in", ev.to_value), ("out", ev.from_value)):
+        for code in OPEN_STAGES:
+            for b, (lo, hi) in enumerate(intervals, start=1):
+                q = sa.select(sa.func.count()).select_from(ev).where(
+                    column == code, ev.at >= lo, ev.kind.in_(("created", "stage")))
+                counts.append((q.where(ev.at < hi) if hi else q).scalar_subquery().label(f"c{len(counts)}"))
+                keys.append((direction, code, b))
+    row = db.session.execute(sa.select(*counts)).one()
+    return [(code, None, b, n) if direction == "in" else (None, code, b, n)
+            for (direction, code, b), n in zip(keys, row) if n]
 
 
 def _funnels_at(scope: Scope, moments: list[datetime], amounts: bool = True) -> list[dict[str, list]]:
@@ -215,7 +258,7 @@ def _funnels_at(scope: Scope, moments: list[datetime], amounts: bool = True) -> 
     undone. Only the history after the first moment is read."""
     now = _open_now(scope)
     totals = [{code: [n, amount] for code, (n, amount) in now.items()} for _ in moments]
-    for to_value, from_value, b, n, *amount in _history_rows(scope, moments[0], moments, amounts):
+    for to_value, from_value, b, n, *amount in _history_rows(scope, moments, amounts):
         amount = money(amount[0]) if amounts else Decimal(0)
         # an event in interval b (at or after moments[b-1]) happened after moments 0 … b-1
         for i in range(b):
@@ -252,8 +295,12 @@ def funnel(scope: Scope) -> list[StageRow]:
     """Count and 预计金额 per stage: open projects in stages 1–7 as at the end
     of the period (now, for a period not over yet), and the projects signed
     within the period."""
-    end = min(scope.period.end_at, utcnow())
-    [snapshot] = _funnels_at(scope, [end])
+    now = utcnow()
+    end = min(scope.period.end_at, now)
+    if end == now:  # nothing to undo
+        snapshot = {code: list(value) for code, value in _open_now(scope).items()}
+    else:
+        [snapshot] = _funnels_at(scope, [end])
     won = _won_between(scope, [scope.period.start_at, end])
     return _rows(snapshot, won.get(1, (0, money(0))))
 
@@ -321,11 +368,15 @@ def conversion(scope: Scope) -> list[ConversionRow]:
 
 
 def win_rates(scope: Scope) -> dict[str, float | None]:
-    """Each stage's measured conversion to 成交: of the closed (won or lost)
-    projects that reached the stage, the share that was won. All history,
-    not just the period: the rate is the team's track record."""
+    """Each stage's measured conversion to 成交: of the projects closed (won or
+    lost) in the twelve months up to the period's end (or now) that reached
+    the stage, the share that was won: the recent track record."""
+    until = min(scope.period.end_at, utcnow())
+    since = until - timedelta(days=365)
     reached = reached_stage().label("reached")
-    closed = sa.select(Project.stage, reached).where(*scope.clauses(), Project.stage.in_(("won", "lost"))).subquery()
+    closed = sa.select(Project.stage, reached).where(
+        *scope.clauses(), Project.stage.in_(("won", "lost")), Project.stage_entered_at >= since,
+        Project.stage_entered_at < until).subquery()
     counts = db.session.execute(
         sa.select(closed.c.stage, closed.c.reached, sa.func.count()).group_by(closed.c.stage, closed.c.reached)).all()
     won = sum(n for stage, _, n in counts if stage == "won")
@@ -399,15 +450,15 @@ def collection_forecast(scope: Scope) -> list[CollectionRow]:
     from projects above 90% (signed), amounts of open projects at 50–90%,
     amounts collected (by 回款日期), and the amounts of lost and postponed
     projects that were expected in the month. The last row is the total."""
-    months = scope.period.month_starts()
+    months = scope.period.month_starts()[:-1]
     expected = sa.func.coalesce(Project.collection_date, Project.expected_sign_date)
     collected = sa.func.coalesce(Project.collected_amount, 0)
-    month = bucket(expected, months[1:]).label("m")
+    month = month_of(expected).label("m")
 
     def total_if(condition, value=Project.amount):
         return sa.func.sum(sa.case((condition, value), else_=0))
 
-    rows = {m: CollectionRow(d) for m, d in enumerate(months[:-1])}
+    rows = {f"{d:%Y-%m}": CollectionRow(d) for d in months}
     for m, sure, hopeful, lost, postponed in db.session.execute(
             sa.select(month,
                       total_if(sa.and_(Project.stage.not_in(("lost", "postponed")), Project.probability > 90),
@@ -418,7 +469,7 @@ def collection_forecast(scope: Scope) -> list[CollectionRow]:
             .group_by(month)):
         row = rows[m]
         row.sure, row.hopeful, row.lost, row.postponed = money(sure), money(hopeful), money(lost), money(postponed)
-    month = bucket(Project.collection_date, months[1:]).label("m")
+    month = month_of(Project.collection_date).label("m")
     for m, amount in db.session.execute(
             sa.select(month, sa.func.sum(Project.collected_amount))
             .where(*scope.clauses(), Project.collected_amount > 0, Project.collection_date >= scope.period.start,
