@@ -103,3 +103,13 @@ def test_manager_sets_targets_for_his_reps_and_team_only(client, login, world):
 def test_reps_cannot_set_targets(client, login, world):
     login(world["rep"])
     assert client.get("/funnel/targets").status_code == 403
+
+
+@pytest.mark.parametrize("username,open_projects", [("rep", 4), ("manager", 7), ("director", 10)])
+def test_demo_data_fills_the_pages(app, client, username, open_projects):
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    client.post("/login", data={"username": username, "password": "demo"})
+    page = client.get("/funnel/").get_data(as_text=True)
+    assert page.count("<svg") >= 4
+    assert f'<th>进行中合计</th><th class="num">{open_projects}</th>' in page
+    assert client.get("/followups/").status_code == 200

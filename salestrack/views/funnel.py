@@ -132,6 +132,13 @@ def _stored(token: str) -> str | None:
     return path if os.path.exists(path) else None
 
 
+def _discard(token: str | None) -> None:
+    """Removes an earlier upload of this user that was never confirmed."""
+    path = _stored(token or "")
+    if path:
+        os.remove(path)
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(*IMPORTERS)
 def import_upload():
@@ -147,6 +154,7 @@ def import_upload():
             error = e.message
         else:
             if not plan.errors:
+                _discard(session.get("import_token"))
                 token = secrets.token_hex(16)
                 with open(os.path.join(_upload_dir(), token + ".xlsx"), "wb") as fh:
                     fh.write(data)
