@@ -16,6 +16,7 @@ from .common import render_page
 bp = Blueprint("followups", __name__, url_prefix="/followups")
 REASSIGNERS = ("manager", "director", "gm")
 WINDOWS = ((0, "今天及已逾期"), (7, "未来 7 天内到期"), (30, "未来 30 天内到期"))
+DUE_ROWS, LIMIT_ROWS = 100, 50  # the most urgent first; the counts per rep cover the rest
 
 
 class ReassignForm(FlaskForm):
@@ -53,17 +54,17 @@ def _page(status=200, error=None, error_project=None):
     if team_id:
         clauses.append(Project.team_id == team_id)
     can_reassign = current_user.role in REASSIGNERS
-    past_limit = followup.past_loss_limit(clauses)
+    past_limit = followup.past_loss_limit(clauses, limit=LIMIT_ROWS)
     choices = _assignable(current_user) if can_reassign else []
     forms = {f.project_id: _reassign_form(f.project_id, choices) for f in past_limit}
     teams = list(db.session.execute(sa.select(Team.id, Team.name).order_by(Team.name))) \
         if current_user.role in ("director", "gm") else []
     return render_page(
         "followups/index.html", "followups/_lists.html",
-        due=followup.due_list(clauses, within_days=within), past_limit=past_limit,
+        due=followup.due_list(clauses, within_days=within, limit=DUE_ROWS), past_limit=past_limit,
         counts=followup.counts_by_owner([access.project_scope(current_user)], within_days=within)
         if current_user.role != "rep" else [],
-        windows=WINDOWS, within=within, owner_id=owner_id, team_id=team_id, teams=teams,
+        windows=WINDOWS, within=within, due_rows=DUE_ROWS, limit_rows=LIMIT_ROWS, owner_id=owner_id, team_id=team_id, teams=teams,
         can_reassign=can_reassign, forms=forms, error=error, error_project=error_project), status
 
 
