@@ -1,5 +1,6 @@
 """Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify`."""
 import sys
+import time
 
 import click
 import sqlalchemy as sa
@@ -70,16 +71,29 @@ def verify_audit():
 @click.option("--once", is_flag=True, help="Do nothing when accounts already exist.")
 @click.option("--password", envvar="SALESTRACK_DEMO_PASSWORD", default=None,
               help="Password of every demo account (default: demo)")
-def demo_command(once, password):
-    """Load the demo accounts, teams, customers and projects."""
+@click.option("--scale", type=click.IntRange(min=1), default=None,
+              help="Also generate this many projects with stage histories (for load tests).")
+@click.option("--sheets", type=click.IntRange(min=0), default=None,
+              help="Follow-up sheets to generate with --scale (default: ten per project).")
+def demo_command(once, password, scale, sheets):
+    """Load the demo accounts, teams, customers and projects; with --scale, add generated ones."""
     from .demo import load_demo
-    if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+    password = password or current_app.config["DEMO_PASSWORD"]
+    has_accounts = bool(db.session.scalar(sa.select(sa.func.count()).select_from(User)))
+    if has_accounts and scale is None:
         if once:
             click.echo("demo: accounts exist already, nothing loaded")
             return
         raise click.ClickException("the database has accounts already; demo data goes into an empty one")
-    summary = load_demo(password or current_app.config["DEMO_PASSWORD"])
-    click.echo(f"demo: loaded {summary}")
+    if not has_accounts:
+        click.echo(f"demo: loaded {load_demo(password)}")
+    if scale is not None:
+        from .demo_scale import generate, generated_count
+        if generated_count():
+            raise click.ClickException("generated projects exist already; --scale goes into a database without them")
+        started = time.monotonic()
+        summary = generate(scale, sheets, password, echo=click.echo)
+        click.echo(f"demo --scale: generated {summary} in {time.monotonic() - started:.0f} s")
 
 
 def register_cli(app: Flask) -> None:

@@ -1,41 +1,136 @@
 """Follow-up discipline (sales-process.md): when each open project's next
 follow-up sheet is due, judged from its customer class and the last sheet
-filed against it, and whether the rep has passed the limit after which the
-project may be reassigned."""
+filed against it (Project.last_followup_at, else its creation), and which
+projects have gone past the limit after which the manager may reassign them.
+
+Computed in SQL without date arithmetic in the database: for each class the
+cut-off timestamp is worked out here and compared per class, which also lets
+the database use the index on last_followup_at."""
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 
-from .models import Project, utcnow
-from .process import OPEN_STAGES
+from .extensions import db
+from .models import Customer, Project, User, utcnow
+from .process import CLASS_CODES, OPEN_STAGES
 
 
 @dataclass
 class FollowUp:
-    project: Project
+    project_id: int
+    project_no: str
+    name: str
+    customer: str
+    owner_id: int
+    owner: str
+    customer_class: str
     last: datetime
     due: datetime
     overdue_days: int
     past_loss_limit: bool
 
 
-def follow_up(project: Project, now: datetime | None = None) -> FollowUp:
-    now = now or utcnow()
-    intervals = current_app.config["FOLLOWUP_INTERVAL_DAYS"]
-    limits = current_app.config["FOLLOWUP_LOSS_DAYS"]
-    last = project.last_followup_at or project.created_at
-    due = last + timedelta(days=intervals.get(project.customer_class, 30))
-    limit = limits.get(project.customer_class)
-    return FollowUp(project, last, due, max(0, (now - due).days),
-                    limit is not None and (now - last).days > limit)
+@dataclass
+class OwnerCount:
+    owner_id: int
+    owner: str
+    due: int  # due within the window, overdue included
+    overdue: int
+    past_limit: int
 
 
-def due_list(projects, within_days: int = 7, now: datetime | None = None) -> list[FollowUp]:
+def _intervals() -> dict[str, int]:
+    return current_app.config["FOLLOWUP_INTERVAL_DAYS"]
+
+
+def _loss_limits() -> dict[str, int | None]:
+    return current_app.config["FOLLOWUP_LOSS_DAYS"]
+
+
+def _last_before(cutoff: datetime, inclusive: bool = True):
+    """COALESCE(last_followup_at, created_at) <= cutoff (or <), written so an
+    index on last_followup_at can serve it."""
+    def cmp(column):
+        return column <= cutoff if inclusive else column < cutoff
+    return sa.or_(cmp(Project.last_followup_at), sa.and_(Project.last_followup_at.is_(None), cmp(Project.created_at)))
+
+
+def due_condition(moment: datetime, inclusive: bool = True):
+    """Projects whose next follow-up is due at (or, not inclusive, before) `moment`."""
+    return sa.or_(*[sa.and_(Project.customer_class == c,
+                            _last_before(moment - timedelta(days=_intervals().get(c, 30)), inclusive))
+                    for c in CLASS_CODES])
+
+
+def loss_condition(now: datetime, klass: str | None = None):
+    """More whole days without a follow-up than the class's loss limit (D has none)."""
+    parts = [sa.and_(Project.customer_class == c, _last_before(now - timedelta(days=limit + 1)))
+             for c, limit in _loss_limits().items() if limit is not None and klass in (None, c)]
+    return sa.or_(*parts) if parts else sa.false()
+
+
+def _rows(where, now: datetime, limit: int) -> list[FollowUp]:
+    """The `limit` most urgent projects matching `where`: one query per class,
+    each already in due-date order (the interval is the same within a
+    class), merged here. The inner query reads only the projects' index; the
+    names are joined to the few rows kept."""
+    last = sa.func.coalesce(Project.last_followup_at, Project.created_at)
+    per_class = []
+    limits = _loss_limits()
+    for klass in CLASS_CODES:
+        interval = timedelta(days=_intervals().get(klass, 30))
+        loss = limits.get(klass)
+        urgent = (sa.select(Project.id, last.label("last"))
+                  .where(*where, Project.customer_class == klass)
+                  .order_by(last, Project.id).limit(limit).subquery())
+        rows = db.session.execute(
+            sa.select(Project.id, Project.project_no, Project.name,
+                      sa.func.coalesce(Customer.short_name, Customer.name), Project.owner_id, User.name,
+                      Project.customer_class, urgent.c.last)
+            .join(urgent, urgent.c.id == Project.id)
+            .join(Customer, Customer.id == Project.customer_id).join(User, User.id == Project.owner_id)
+            .order_by(urgent.c.last, Project.id)).all()
+        per_class.append([FollowUp(*r, due=r[7] + interval, overdue_days=max(0, (now - r[7] - interval).days),
+                                   past_loss_limit=loss is not None and (now - r[7]).days > loss) for r in rows])
+    return list(heapq.merge(*per_class, key=lambda f: (f.due, f.project_id)))[:limit]
+
+
+def _open(scope_clauses) -> list:
+    return [*scope_clauses, Project.stage.in_(OPEN_STAGES)]
+
+
+def due_list(scope_clauses, within_days: int = 7, limit: int = 200, now: datetime | None = None) -> list[FollowUp]:
     """Open projects whose follow-up is due within `within_days` or overdue,
-    most urgent first."""
+    most urgent first. `scope_clauses`: access.project_scope(user) and any
+    narrowing filters."""
     now = now or utcnow()
-    items = [follow_up(p, now) for p in projects if p.stage in OPEN_STAGES]
-    return sorted((f for f in items if f.due <= now + timedelta(days=within_days)), key=lambda f: f.due)
+    return _rows([*_open(scope_clauses), due_condition(now + timedelta(days=within_days))], now, limit)
+
+
+def past_loss_limit(scope_clauses, limit: int = 200, now: datetime | None = None) -> list[FollowUp]:
+    """Open projects past their class's loss limit, longest without follow-up first."""
+    now = now or utcnow()
+    return _rows([*_open(scope_clauses), loss_condition(now)], now, limit)
+
+
+def counts_by_owner(scope_clauses, within_days: int = 7, now: datetime | None = None) -> list[OwnerCount]:
+    """Per rep: follow-ups due (within the window), overdue, and past the loss limit."""
+    now = now or utcnow()
+
+    def flag(condition):
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    per_owner = (sa.select(Project.owner_id, sa.func.count().label("due"),
+                           flag(due_condition(now, inclusive=False)).label("overdue"),
+                           flag(loss_condition(now)).label("past_limit"))
+                 .where(*_open(scope_clauses), due_condition(now + timedelta(days=within_days)))
+                 .group_by(Project.owner_id).subquery())
+    rows = db.session.execute(
+        sa.select(per_owner.c.owner_id, User.name, per_owner.c.due, per_owner.c.overdue, per_owner.c.past_limit)
+        .join(User, User.id == per_owner.c.owner_id).order_by(User.name)).all()
+    return [OwnerCount(*r) for r in rows]

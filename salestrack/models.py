@@ -86,6 +86,11 @@ class Project(db.Model):
     __table_args__ = (
         sa.Index("ix_projects_stage_team", "stage", "team_id"),
         sa.Index("ix_projects_owner_stage", "owner_id", "stage"),
+        # The open funnel and the follow-up lists read only this index.
+        sa.Index("ix_projects_open_work", "stage", "customer_class", "last_followup_at", "created_at",
+                 "team_id", "owner_id", "amount"),
+        # Stale stages, and projects closed recently.
+        sa.Index("ix_projects_stage_entered", "stage", "stage_entered_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_no: Mapped[str] = mapped_column(sa.String(30), unique=True)
@@ -124,7 +129,14 @@ class ProjectEvent(db.Model):
     """The project's history: creation, stage changes (who, when, why, days in
     the stage left) and reassignments."""
     __tablename__ = "project_events"
-    __table_args__ = (sa.Index("ix_project_events_kind_at", "kind", "at"),)
+    __table_args__ = (
+        sa.Index("ix_project_events_kind_at", "kind", "at"),
+        # The funnel counts the projects entering and leaving each stage per
+        # month from these alone; the third gives the highest stage reached.
+        sa.Index("ix_project_events_to_at", "to_value", "at", "kind", "project_id"),
+        sa.Index("ix_project_events_from_at", "from_value", "at", "kind", "project_id"),
+        sa.Index("ix_project_events_project_kind_to", "project_id", "kind", "to_value"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(20))  # created | stage | reassigned | edited

@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 from . import audit
 from .database import write_transaction
 from .extensions import db
-from .models import Customer, Project, ProjectEvent, Team, User, utcnow
+from .models import Customer, Project, ProjectEvent, Target, Team, User, utcnow
 from .process import STAGE_BY_CODE, stage_label
 
 
@@ -639,3 +639,91 @@ def log_export(actor: User, label: str, detail: dict | None = None) -> None:
     """Records that `actor` exported data (what, with which filters, how many rows)."""
     with write_transaction():
         audit.append("export", actor, target_label=label[:120], detail=detail)
+# ── targets ───────────────────────────────────────────────────────────────
+def set_target(actor: User, *, year: int, month: int, user: User | None = None, team: Team | None = None,
+               signed_amount: Decimal | int | str = 0, new_customers: int = 0) -> Target:
+    """Sets one rep's or one team's monthly target (签约金额 万元, 新增客户数),
+    replacing the one set before."""
+    if (user is None) == (team is None):
+        raise OperationError("请选择业务员或团队", "target")
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise OperationError("请选择有效的月份", "month")
+    amount = Decimal(str(signed_amount or 0))
+    if amount < 0 or new_customers < 0:
+        raise OperationError("目标不能为负数", "signed_amount")
+    with write_transaction():
+        whose = sa.and_(Target.user_id == user.id, Target.team_id.is_(None)) if user else \
+            sa.and_(Target.user_id.is_(None), Target.team_id == team.id)
+        target = db.session.scalar(
+            sa.select(Target).where(whose, Target.year == year, Target.month == month).with_for_update())
+        before = None
+        if target is None:
+            target = Target(user_id=user.id if user else None, team_id=team.id if team else None,
+                            year=year, month=month)
+            db.session.add(target)
+        else:
+            before = [str(target.signed_amount), target.new_customers]
+        target.signed_amount = amount
+        target.new_customers = new_customers
+        target.set_by_id = actor.id
+        db.session.flush()
+        audit.append("target_set", actor, target=target,
+                     target_label=f"{user.username if user else team.name} {year}-{month:02d}",
+                     detail={"before": before, "after": [str(amount), new_customers]})
+    return target
+
+
+# ── import ────────────────────────────────────────────────────────────────
+def _raise_counter(number: str) -> None:
+    """Moves a number series past an imported number, so it is never issued again."""
+    from .excel import series_of
+    series = series_of(number)
+    if series:
+        db.session.execute(sa.text(
+            "INSERT INTO counters (key, value) VALUES (:k, :v) ON CONFLICT (key) DO UPDATE SET value = "
+            "CASE WHEN counters.value < excluded.value THEN excluded.value ELSE counters.value END"),
+            {"k": series[0], "v": series[1]})
+
+
+def import_rows(actor: User, customers: list[dict], projects: list[dict]) -> tuple[int, int]:
+    """Creates the customers and projects of a checked import (excel.plan_import)
+    in one transaction: all of them, or none if anything fails."""
+    now = utcnow()
+    with write_transaction():
+        created = {}
+        for c in customers:
+            if c["customer_no"]:
+                if db.session.scalar(sa.select(Customer.id).where(Customer.customer_no == c["customer_no"])):
+                    raise OperationError(f"客户编号 {c['customer_no']} 已被占用，请重新上传文件")
+                _raise_counter(c["customer_no"])
+            number = c["customer_no"] or f"C{next_number('customer'):05d}"
+            owner = c["owner"]
+            customer = Customer(customer_no=number, owner_id=owner.id, team_id=owner.team_id, profile={},
+                                **{k: c.get(k) for k in CUSTOMER_COLUMNS})
+            db.session.add(customer)
+            db.session.flush()
+            created[id(c)] = customer.id
+            audit.append("customer_create", actor, target=customer, target_label=number, detail={"import": True})
+        year = date.today().year
+        for p in projects:
+            if p["project_no"]:
+                if db.session.scalar(sa.select(Project.id).where(Project.project_no == p["project_no"])):
+                    raise OperationError(f"项目编号 {p['project_no']} 已被占用，请重新上传文件")
+                _raise_counter(p["project_no"])
+            number = p["project_no"] or f"XM-{year}-{next_number(f'project-{year}'):04d}"
+            customer_id = created[id(p["customer"])] if isinstance(p["customer"], dict) else p["customer"]
+            owner = p["owner"]
+            project = Project(
+                project_no=number, owner_id=owner.id, team_id=owner.team_id, customer_id=customer_id,
+                stage=p["stage"], stage_entered_at=now, created_at=now, updated_at=now,
+                **{k: p[k] for k in ("name", "product_line", "amount", "probability", "expected_sign_date",
+                                     "competitors", "funding", "lead_source", "customer_class",
+                                     "stage_stay_reason", "signed_at", "collected_amount", "collection_date")},
+                lost_reason=p["lost_reason"] if p["stage"] == "lost" else None)
+            db.session.add(project)
+            db.session.flush()
+            db.session.add(ProjectEvent(project_id=project.id, kind="created", to_value=p["stage"], actor_id=actor.id,
+                                        at=now, reason="Excel 导入"))
+            audit.append("project_create", actor, target=project, target_label=number, detail={"import": True})
+        audit.append("data_import", actor, detail={"customers": len(customers), "projects": len(projects)})
+    return len(customers), len(projects)

@@ -3,8 +3,10 @@ from flask import Flask, render_template
 
 
 def register_views(app: Flask) -> None:
-    from . import admin, audit, auth, customers, handover, main, notifications, projects, records, signoff
-    for module in (auth, main, projects, customers, records, signoff, handover, admin, notifications, audit):
+    from . import (admin, audit, auth, customers, followups, funnel, handover, main, notifications, projects,
+                   records, signoff)
+    for module in (auth, main, projects, customers, records, signoff, handover, funnel, followups, admin,
+                   notifications, audit):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(403)

@@ -3,9 +3,8 @@ import sqlalchemy as sa
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user, login_required
 
-from .. import access
+from .. import access, followup
 from ..extensions import db
-from ..followup import due_list
 from ..models import Project, Record, Team, User
 from ..process import FUNNEL_STAGES, OPEN_STAGES
 from .common import render_page
@@ -42,5 +41,5 @@ def home():
                                               .order_by(User.name)))
     return render_page(
         "main/home.html", open_projects=open_projects[:15], open_count=len(open_projects),
-        due=due_list(open_projects)[:20], by_stage=by_stage, amount_by_stage=amount_by_stage,
+        due=followup.due_list([scope], limit=20), by_stage=by_stage, amount_by_stage=amount_by_stage,
         stages=FUNNEL_STAGES, waiting=waiting, my_drafts=my_drafts, team=team, members=members)

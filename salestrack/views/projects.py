@@ -68,8 +68,10 @@ def _owner_choices(user):
     return [(u.id, u.name) for u in db.session.scalars(q.order_by(User.name))]
 
 
-def _filtered(args):
-    q = access.visible_projects(current_user).join(Customer)
+def filtered_projects(user, args):
+    """The projects `user` may see, narrowed by the list's filters (also used
+    by the Excel export, so it exports exactly the list on screen)."""
+    q = access.visible_projects(user).join(Customer)
     text = (args.get("q") or "").strip()[:100]
     if text:
         like = f"%{text}%"
@@ -89,7 +91,7 @@ def _filtered(args):
 @login_required
 def index():
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    q = _filtered(request.args)
+    q = filtered_projects(current_user, request.args)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
     projects = list(db.session.scalars(
         q.order_by(Project.updated_at.desc(), Project.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))

@@ -1,0 +1,41 @@
+"""`flask demo --scale N`: generated projects whose histories agree with their
+current stages, so the funnel at any past moment is right."""
+from datetime import date
+
+import sqlalchemy as sa
+
+from salestrack import funnel
+from salestrack.extensions import db
+from salestrack.models import Project, ProjectEvent, Record, User
+from salestrack.process import OPEN_STAGES
+
+
+def test_scale_generates_consistent_histories_and_sheets(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--scale", "300", "--sheets", "1000"])
+    assert result.exit_code == 0, result.output
+    generated = Project.project_no.like("XM-G-%")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Project).where(generated)) == 300
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Record)) == 1000
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProjectEvent).where(
+        ProjectEvent.kind == "stage", ProjectEvent.from_value.is_(None))) == 0
+    # each project's last recorded stage is its current stage
+    events = db.session.execute(sa.select(ProjectEvent.project_id, ProjectEvent.to_value, ProjectEvent.at)
+                                .order_by(ProjectEvent.project_id, ProjectEvent.at, ProjectEvent.id)).all()
+    last = {pid: to for pid, to, _ in events}
+    stages = dict(db.session.execute(sa.select(Project.id, Project.stage)).all())
+    assert last == stages
+    # the trend agrees with replaying every history up to each month's end
+    director = db.session.scalar(sa.select(User).where(User.username == "director"))
+    scope = funnel.scope_for(director, funnel.period_for("last_12"))
+    for month in funnel.trend(scope):
+        moment = funnel.utc_midnight(funnel.add_months(month.month, 1))
+        state = {}
+        for pid, to, at in events:
+            if at < moment:
+                state[pid] = to
+        expected = {code: sum(1 for s in state.values() if s == code) for code in OPEN_STAGES}
+        assert {r.code: r.count for r in month.stages if r.code != "won"} == expected, month.month
+    assert month.month == date(funnel.local_today().year, funnel.local_today().month, 1)
+    second = runner.invoke(args=["demo", "--scale", "10"])
+    assert second.exit_code != 0 and "exist already" in second.output
