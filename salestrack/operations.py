@@ -393,6 +393,14 @@ def log_download(actor: User, target, label: str, content_hash: str | None = Non
         audit.append("download", actor, target=target, target_label=label[:120], content_hash=content_hash)
 
 
+def log_export(actor: User | None, criteria: dict, numbers: list[str], manifest_sha256: str) -> None:
+    """An audit export: its criteria, the numbers it held, and its manifest's hash."""
+    with write_transaction():
+        audit.append("export", actor, target_label=f"{criteria['from']}~{criteria['to']}"[:120],
+                     detail={**criteria, "files": len(numbers), "numbers": numbers[:500]},
+                     content_hash=manifest_sha256)
+
+
 # ── sign-off ──────────────────────────────────────────────────────────────
 def _record_link(record) -> str:
     return f"/records/{record.id}"

@@ -3,8 +3,8 @@ from flask import Flask, render_template
 
 
 def register_views(app: Flask) -> None:
-    from . import admin, audit, auth, customers, handover, main, notifications, projects, records, signoff
-    for module in (auth, main, projects, customers, records, signoff, handover, admin, notifications, audit):
+    from . import admin, archive, audit, auth, customers, handover, main, notifications, projects, records, signoff
+    for module in (auth, main, projects, customers, records, signoff, handover, archive, admin, notifications, audit):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(403)
