@@ -156,9 +156,18 @@ class ExportCriteria:
         return f"审计导出_{self.start.isoformat()}_{self.end.isoformat()}.zip"
 
 
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today() -> date:
+    """Today in the department's time zone, the calendar approvals are dated by."""
+    return datetime.now(_zone()).date()
+
+
 def _utc_bounds(criteria: ExportCriteria) -> tuple[datetime, datetime]:
     """The local dates as naive UTC timestamps: [start 00:00, day after end 00:00)."""
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    tz = _zone()
 
     def utc(day: date) -> datetime:
         return datetime.combine(day, time(), tz).astimezone(timezone.utc).replace(tzinfo=None)

@@ -2,13 +2,13 @@
 import csv
 import io
 import zipfile
-from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from salestrack import pdf
+from salestrack.archive import local_today
 from salestrack.extensions import db
 from salestrack.formkit import registry
 from salestrack.models import AuditEvent
@@ -85,7 +85,7 @@ def test_archive_verify_finds_a_seal_from_another_certificate(app, runner, appro
 def test_archive_export_writes_the_zip_and_logs_it(app, runner, approved, tmp_path):
     people, record = approved
     out = tmp_path / "audit.zip"
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     result = runner.invoke(args=["archive", "export", "--from", today, "--to", today, "--sheet", "phone_log",
                                  "--team", people.team.name, "--out", str(out)])
     assert result.exit_code == 0 and "exported 1 PDF" in result.output, result.output
@@ -99,7 +99,7 @@ def test_archive_export_writes_the_zip_and_logs_it(app, runner, approved, tmp_pa
 
 def test_archive_export_refuses_bad_arguments_and_a_damaged_archive(app, runner, approved, tmp_path):
     _, record = approved
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     out = tmp_path / "x.zip"
     base = ["archive", "export", "--from", today, "--to", today, "--out", str(out)]
     assert "no such team" in runner.invoke(args=base + ["--team", "火星片区"]).output

@@ -4,18 +4,19 @@ import csv
 import hashlib
 import io
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from salestrack import pdf
+from salestrack.archive import local_today
 from salestrack.extensions import db
 from salestrack.formkit import registry
 from salestrack.models import ArchivedPdf, AuditEvent
 from tests.archive_helpers import approve, file_sheet, make_people
 
-TODAY = date.today()
+
 
 
 @pytest.fixture
@@ -171,7 +172,7 @@ def read_zip(data: bytes) -> tuple[list[list[str]], dict[str, bytes]]:
 def test_export_zip_holds_the_archived_pdfs_and_a_manifest(role, app, approved, factory, client, login):
     people, records, _ = approved
     login(factory.user(role))
-    period = {"from": (TODAY - timedelta(days=1)).isoformat(), "to": (TODAY + timedelta(days=1)).isoformat()}
+    period = {"from": (local_today() - timedelta(days=1)).isoformat(), "to": (local_today() + timedelta(days=1)).isoformat()}
     listing = client.get("/archive/export", query_string=period).get_data(as_text=True)
     assert "共 2 份归档文件" in listing and records["phone_log"].number in listing
     response = export(client, period)
@@ -185,7 +186,7 @@ def test_export_zip_holds_the_archived_pdfs_and_a_manifest(role, app, approved, 
         row = by_number[record.number]
         assert row[1] == registry.get(key).title and row[2] == record.project.name
         assert row[3] == record.project.customer.name and row[4] == people.author.name
-        assert people.manager.name in row[5] and row[6].startswith(TODAY.isoformat()[:4])
+        assert people.manager.name in row[5] and row[6].startswith(local_today().isoformat()[:4])
         assert row[7] == record.pdf_sha256 == hashlib.sha256(files[row[8]]).hexdigest()
         assert files[row[8]] == archived_bytes(app, record)
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export"))
@@ -197,7 +198,7 @@ def test_export_zip_holds_the_archived_pdfs_and_a_manifest(role, app, approved, 
 def test_export_filters_by_sheet_team_and_period(app, approved, factory, client, login):
     people, records, _ = approved
     login(factory.user("auditor"))
-    period = {"from": TODAY.isoformat(), "to": TODAY.isoformat()}
+    period = {"from": local_today().isoformat(), "to": local_today().isoformat()}
     rows, _ = read_zip(export(client, period | {"sheet": "phone_log"}).data)
     assert [r[0] for r in rows[1:]] == [records["phone_log"].number]
     rows, _ = read_zip(export(client, period | {"team": str(people.team.id)}).data)
@@ -220,8 +221,8 @@ def test_export_names_each_approval_of_a_revised_record(app, approved, factory, 
     operations.save_record(people.author, record, spec, {**record.data, "date": "2026-03-09"}, record.version)
     approve(record, spec, people.author)
     login(factory.user("clerk"))
-    rows, files = read_zip(export(client, {"from": TODAY.isoformat(),
-                                                                 "to": TODAY.isoformat()}).data)
+    rows, files = read_zip(export(client, {"from": local_today().isoformat(),
+                                                                 "to": local_today().isoformat()}).data)
     assert {f"{record.number}-r1.pdf", f"{record.number}-r2.pdf"} <= set(files)
 
 
@@ -229,6 +230,6 @@ def test_export_names_each_approval_of_a_revised_record(app, approved, factory, 
 def test_export_is_refused_to_other_roles(role, approved, factory, client, login):
     login(factory.user(role))
     assert client.get("/archive/export").status_code == 403
-    assert export(client, {"from": TODAY.isoformat(), "to": TODAY.isoformat()}).status_code == 403
+    assert export(client, {"from": local_today().isoformat(), "to": local_today().isoformat()}).status_code == 403
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "export")) == 0

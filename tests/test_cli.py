@@ -104,7 +104,7 @@ def test_demo_has_sealed_archive_an_inbox_and_a_worklist(runner, client):
     assert handover.impl_status == "received" and handover.number in client.get("/handover/").get_data(as_text=True)
     client.post("/logout")
     client.post("/login", data={"username": "auditor", "password": "demo"})
-    from datetime import date
-    today = date.today().isoformat()
+    from salestrack.archive import local_today
+    today = local_today().isoformat()
     page = client.get("/archive/export", query_string={"from": today, "to": today}).get_data(as_text=True)
     assert "共 4 份归档文件" in page

@@ -89,7 +89,7 @@ def export():
                 out.seek(0)
                 return send_file(out, mimetype="application/zip", as_attachment=True,
                                  download_name=criteria.filename)
-    today = date.today()
+    today = archive.local_today()
     form = {"from": today.replace(day=1).isoformat(), "to": today.isoformat(), "sheet": "", "team": ""} | source.to_dict()
     return render_page("archive/export.html", form=form, teams=teams, sheets=registry.all_specs(), items=items,
                        names=archive.file_names(items) if items else [], error=error), 400 if error else 200
