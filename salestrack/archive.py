@@ -230,5 +230,8 @@ def export_zip(actor: User | None, criteria: ExportCriteria, out) -> int:
             rows.append(manifest_row(archived, name))
         manifest = manifest_csv(rows)
         zf.writestr("manifest.csv", manifest)
-    operations.log_export(actor, criteria.describe(), [r[0] for r in rows], hashlib.sha256(manifest).hexdigest())
+    numbers = [row[0] for row in rows]
+    operations.log_export(actor, f"归档文件 {criteria.start}~{criteria.end}",
+                          {**criteria.describe(), "files": len(numbers), "numbers": numbers[:500]},
+                          content_hash=hashlib.sha256(manifest).hexdigest())
     return len(items)

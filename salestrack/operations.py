@@ -393,14 +393,6 @@ def log_download(actor: User, target, label: str, content_hash: str | None = Non
         audit.append("download", actor, target=target, target_label=label[:120], content_hash=content_hash)
 
 
-def log_export(actor: User | None, criteria: dict, numbers: list[str], manifest_sha256: str) -> None:
-    """An audit export: its criteria, the numbers it held, and its manifest's hash."""
-    with write_transaction():
-        audit.append("export", actor, target_label=f"{criteria['from']}~{criteria['to']}"[:120],
-                     detail={**criteria, "files": len(numbers), "numbers": numbers[:500]},
-                     content_hash=manifest_sha256)
-
-
 # ── sign-off ──────────────────────────────────────────────────────────────
 def _record_link(record) -> str:
     return f"/records/{record.id}"
@@ -643,7 +635,8 @@ def mark_notifications_read(user: User, ids=None) -> int:
         return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
-def log_export(actor: User, label: str, detail: dict | None = None) -> None:
-    """Records that `actor` exported data (what, with which filters, how many rows)."""
+def log_export(actor: User | None, label: str, detail: dict | None = None, content_hash: str | None = None) -> None:
+    """Records that `actor` (None: the command line) exported data: what, with
+    which filters, how many rows, and the hash of what was handed out."""
     with write_transaction():
-        audit.append("export", actor, target_label=label[:120], detail=detail)
+        audit.append("export", actor, target_label=label[:120], detail=detail, content_hash=content_hash)

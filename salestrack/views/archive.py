@@ -85,6 +85,9 @@ def export():
             except archive.ExportError as e:
                 out.close()
                 error = e.message
+            except BaseException:
+                out.close()
+                raise
             else:
                 out.seek(0)
                 return send_file(out, mimetype="application/zip", as_attachment=True,
