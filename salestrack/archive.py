@@ -110,6 +110,7 @@ class UploadCheck:
 
 
 def check_upload(data: bytes) -> UploadCheck:
+    """Looks the file up by its SHA-256 and checks its seal; nothing is stored."""
     sha = hashlib.sha256(data).hexdigest()
     archived = db.session.scalar(sa.select(ArchivedPdf).where(ArchivedPdf.sha256 == sha))
     return UploadCheck(sha, len(data), archived, pdf.verify_pdf(data, _cert_path()), claimed_number(data))
