@@ -1,6 +1,10 @@
-"""Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify`."""
+"""Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify`,
+`pdf init-cert`, `archive verify`, `archive export`."""
+import os
 import sys
 import time
+from datetime import datetime
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -14,6 +18,8 @@ from .process import ROLE_CODES
 
 users_cli = AppGroup("users", help="Manage accounts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
+pdf_cli = AppGroup("pdf", help="The seal for final PDFs.")
+archive_cli = AppGroup("archive", help="The archive of sealed final PDFs.")
 
 
 @users_cli.command("create")
@@ -96,7 +102,80 @@ def demo_command(once, password, scale, sheets):
         click.echo(f"demo --scale: generated {summary} in {time.monotonic() - started:.0f} s")
 
 
+@pdf_cli.command("init-cert")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the seal exists already.")
+@click.option("--force", is_flag=True, help="Replace an existing seal (the old files are kept beside it).")
+@click.option("--common-name", default="salestrack 文件签章", show_default=True, help="The certificate's name.")
+@click.option("--org", default="salestrack", show_default=True, help="The organisation named in the certificate.")
+def init_cert(if_missing, force, common_name, org):
+    """Create a self-signed seal key and certificate at SEAL_KEY_PATH / SEAL_CERT_PATH."""
+    from . import pdf
+    key, cert = Path(current_app.config["SEAL_KEY_PATH"]), Path(current_app.config["SEAL_CERT_PATH"])
+    present = [p for p in (key, cert) if p.exists()]
+    if present and if_missing and not force:
+        if len(present) == 1:
+            raise click.ClickException(f"only {present[0]} exists; restore the other file or use --force")
+        click.echo(f"seal exists: {cert}")
+        return
+    if present and not force:
+        raise click.ClickException(f"{cert} exists; --force replaces it, after which PDFs archived under the "
+                                   "old certificate no longer verify as trusted")
+    stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+    for path in present:
+        path.rename(path.with_name(f"{path.name}.replaced-{stamp}"))
+        click.echo(f"kept the old {path.name} as {path.name}.replaced-{stamp}")
+    pdf.init_cert(key, cert, common_name=common_name, org=org)
+    info = pdf.certificate_info(cert)
+    click.echo(f"created seal {cert} ({info['subject']}, SHA-256 {info['fingerprint']})")
+
+
+@archive_cli.command("verify")
+def verify_archive():
+    """Check every archived PDF: present, equal to its SHA-256, PAdES seal intact and ours. Exit 1 on any problem."""
+    from .archive import check_all
+    count, problems = check_all()
+    for line in problems:
+        click.echo(f"PROBLEM {line}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {count} archived PDF(s)")
+        sys.exit(1)
+    click.echo(f"OK: {count} archived PDF(s), hashes and seals intact")
+
+
+@archive_cli.command("export")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First approval date")
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last approval date")
+@click.option("--sheet", default=None, help="Only this sheet (its key, e.g. phone_log)")
+@click.option("--team", default=None, help="Only this team's projects (its name)")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True), help="The zip to write")
+def export_archive(start, end, sheet, team, out):
+    """Zip the sealed PDFs approved in a period, with manifest.csv (recorded in the audit trail)."""
+    from . import archive
+    from .formkit import registry
+    if end < start:
+        raise click.ClickException("--to is before --from")
+    if sheet is not None and sheet not in {s.key for s in registry.all_specs()}:
+        raise click.ClickException(f"no such sheet: {sheet}")
+    team_obj = None
+    if team is not None:
+        team_obj = db.session.scalar(sa.select(Team).where(Team.name == team))
+        if team_obj is None:
+            raise click.ClickException(f"no such team: {team}")
+    criteria = archive.ExportCriteria(start.date(), end.date(), sheet, team_obj)
+    partial = f"{out}.partial"
+    try:
+        with open(partial, "wb") as fh:
+            count = archive.export_zip(None, criteria, fh)
+    except archive.ExportError as e:
+        os.unlink(partial)
+        raise click.ClickException(e.message)
+    os.replace(partial, out)
+    click.echo(f"exported {count} PDF(s) and manifest.csv to {out}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(pdf_cli)
+    app.cli.add_command(archive_cli)
     app.cli.add_command(demo_command)

@@ -1,5 +1,7 @@
 """Demo data: the accounts listed in README, two teams, a dozen customers and
-projects spread over the stages with a plausible history."""
+projects spread over the stages with a plausible history, and a few sheets
+taken through the real sign-off chain: approved and sealed into the archive,
+one handover in the implementation worklist, one request in the inbox."""
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -81,6 +83,7 @@ def load_demo(password: str) -> str:
             contact=contact, phone=phone, address=address))
 
     now = utcnow()
+    projects = {}
     for ci, owner, name, product, amount, stage, klass, days_in, since_followup, lead in PROJECTS:
         rep = users[owner]
         project = operations.create_project(
@@ -88,6 +91,7 @@ def load_demo(password: str) -> str:
             probability=20, customer_class=klass, lead_source=lead,
             expected_sign_date=date.today() + timedelta(days=30 * (1 + "ABCD".index(klass))),
             competitors="西门子、研华科技" if ci % 2 else "用友、鼎捷软件", funding="企业自筹")
+        projects[name] = project
         _backdate_history(project, rep, stage, days_in, now)
         project.last_followup_at = now - timedelta(days=since_followup)
         project.probability = STAGE_PROBABILITY[stage]
@@ -100,7 +104,67 @@ def load_demo(password: str) -> str:
         if stage not in ("won", "lost") and days_in > 7:
             project.stage_stay_reason = "等待客户内部预算审批"
         db.session.commit()
-    return f"{len(users)} accounts, {len(teams)} teams, {len(customers)} customers, {len(PROJECTS)} projects"
+    approved = _file_and_sign(users, projects)
+    return (f"{len(users)} accounts, {len(teams)} teams, {len(customers)} customers, {len(PROJECTS)} projects, "
+            f"{approved} approved sheets")
+
+
+def _file_and_sign(users: dict, projects: dict) -> int:
+    """Files sheets and signs them along their chains through operations, so
+    the demo has sealed PDFs in the archive, a handover in the worklist and a
+    request waiting in 李娜's inbox. Returns the number approved."""
+    from .formkit import registry
+    today = date.today().isoformat()
+    mes, wms, data_platform = (projects["恒力精机数控车间 MES 系统"], projects["东方电气智能仓储改造"],
+                               projects["航天测控试验数据平台"])
+    phase2 = projects["恒力精机二期质量追溯"]
+    sheets = [
+        ("phone_log", "rep", mes, {"date": today, "calls": [
+            {"seq": 1, "time": "09:30", "customer_name": "苏州恒力精密机械有限公司", "reached": "顾建华 设备部部长",
+             "contact": "0512-6588 1234", "content": "确认 MES 方案评审时间，客户希望先看车间排产模块演示。",
+             "next_contact_at": f"{today}T15:00", "promise": "本周五前发送演示大纲", "todo": "准备演示环境"},
+            {"seq": 2, "time": "14:10", "customer_name": "苏州恒力精密机械有限公司", "reached": "周立 采购经理",
+             "contact": "0512-6588 1250", "content": "沟通付款方式，客户倾向于 3-6-1 分期。",
+             "tracking": "需与财务确认分期条件", "todo": "报价单按分期方式调整"}]}, {}, "已阅，抓紧安排演示。"),
+        ("visit_report", "rep", wms, {
+            "date": today, "stage": "项目评估", "visitee": "沈立 仓储中心主任", "visited_at": f"{today}T10:00",
+            "place": "上海闵行区客户仓储中心", "companions": "郑浩（技术工程师）",
+            "agenda": "现场查看立体库改造区域，确认 WMS 与现有 ERP 的接口范围。",
+            "goal": "拿到接口清单，约定方案评审时间。",
+            "findings": [{"element": "接口范围", "our_wins": "客户认可我方 ERP 接口经验", "our_losses": "",
+                          "customer_advice": "希望提供同行业案例"}],
+            "promises": [{"promise": "提供两个仓储行业案例", "due": today, "owner": "张伟", "action_plan": "整理案例资料"}],
+            "next_actions": "两周内提交正式方案，争取进入商务谈判。"}, {}, "案例资料请技术部一起准备，下周内回复客户。"),
+        ("contract_review", "rep", phase2, {
+            "date": today, "contract_name": "恒力精机二期质量追溯系统合同", "contract_no": "HT-2026-0218",
+            "vat_no": "91320594MA1XYZ8K2P", "invoice_address": "苏州工业园区星湖街 88 号", "bank": "中国银行苏州园区支行",
+            "account_no": "5338 6620 1187", "tax_phone": "0512-6588 1234",
+            "reviewers": [{"name": users["director"].id, "title": "销售总监", "department": "销售部", "result": "同意"},
+                          {"name": users["impl"].id, "title": "项目经理", "department": "实施部", "result": "工期可行"}],
+            "commercial_terms": "合同总价 120 万元，3-6-1 分期付款。", "overall": "条款合理，同意签订。",
+            "execution": "实施周期 4 个月，由吴磊负责。"}, {}, "同意。"),
+        ("handover", "rep", phase2, {
+            "date": today, "handover_date": today, "products": "质量追溯系统（含条码采集、质量看板）",
+            "functions": "来料检验、过程追溯、成品追溯、质量报表", "list_price": "120.00",
+            "implementation_budget": "18.00", "impl_scope": "二期三条产线的质量追溯上线及培训",
+            "impl_goals": "四个月内三条产线全部上线", "customer_commitments": "上线后三个月内驻场支持"},
+         {"engineer": users["engineer"].id, "project_manager": users["impl"].id}, "已接收。"),
+    ]
+    approved = 0
+    for key, author, project, data, chosen, comment in sheets:
+        spec = registry.get(key)
+        record = operations.create_record(users[author], project, spec, data)
+        operations.submit_record(users[author], record, spec, chosen)
+        while record.status == "submitted":
+            operations.sign_record(record.waiting_for, record, spec, "approved", comment)
+        approved += 1
+    request = registry.get("resource_request")
+    record = operations.create_record(users["rep2"], data_platform, request, {
+        "date": date.today().isoformat(), "customer_class": "A类客户",
+        "support_needed": "需要一名数据采集工程师到现场做接口测试", "reason": "客户要求在方案确认前验证采集频率",
+        "support_period": "下周一至周三", "support_form": {"values": ["出差"], "other": ""}})
+    operations.submit_record(users["rep2"], record, request, {})
+    return approved
 
 
 def _backdate_history(project: Project, rep, stage: str, days_in: int, now) -> None:

@@ -295,7 +295,8 @@ class ArchivedPdf(db.Model):
     round: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
     size: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # the moment of final approval
+    record: Mapped[Record] = relationship()
 
 
 class Target(db.Model):

@@ -635,10 +635,13 @@ def mark_notifications_read(user: User, ids=None) -> int:
         return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
-def log_export(actor: User, label: str, detail: dict | None = None) -> None:
-    """Records that `actor` exported data (what, with which filters, how many rows)."""
+def log_export(actor: User | None, label: str, detail: dict | None = None, content_hash: str | None = None) -> None:
+    """Records that `actor` (None: the command line) exported data: what, with
+    which filters, how many rows, and the hash of what was handed out."""
     with write_transaction():
-        audit.append("export", actor, target_label=label[:120], detail=detail)
+        audit.append("export", actor, target_label=label[:120], detail=detail, content_hash=content_hash)
+
+
 # ── targets ───────────────────────────────────────────────────────────────
 def set_target(actor: User, *, year: int, month: int, user: User | None = None, team: Team | None = None,
                signed_amount: Decimal | int | str = 0, new_customers: int = 0) -> Target:

@@ -389,7 +389,7 @@ def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
     Never raises: anything unreadable comes back with ``error`` set.
     """
     result = {"signed": False, "intact": False, "trusted": False,
-              "signer": None, "signed_at": None, "error": None}
+              "signer": None, "signed_at": None, "certificate": None, "error": None}
     try:
         from cryptography import x509 as cx509
         from pyhanko.pdf_utils.reader import PdfFileReader
@@ -409,6 +409,7 @@ def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
         status = validate_pdf_signature(sig, context)
         signer_cert = sig.signer_cert
         result["signer"] = signer_cert.subject.native.get("common_name")
+        result["certificate"] = certificate_info(signer_cert.dump())
         if status.signer_reported_dt is not None:
             result["signed_at"] = status.signer_reported_dt.isoformat(timespec="seconds")
         embedded = [c.chosen for c in sig.signed_data["certificates"] or []]
@@ -424,6 +425,31 @@ def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
         result["intact"] = result["trusted"] = False
         result["error"] = f"{type(exc).__name__}: {exc}"[:500]
     return result
+
+
+def certificate_info(cert) -> dict:
+    """What a reader checks on a certificate: subject, issuer, serial, validity, SHA-256 fingerprint.
+
+    ``cert`` is DER bytes or a PEM file path.
+    """
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    if isinstance(cert, (bytes, bytearray)):
+        parsed = cx509.load_der_x509_certificate(bytes(cert))
+    else:
+        parsed = cx509.load_pem_x509_certificate(Path(cert).read_bytes())
+    def name(n):
+        cn = [a.value for a in n.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        org = [a.value for a in n.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+        return "".join(cn[:1]) + (f"（{org[0]}）" if org else "")
+
+    return {"subject": name(parsed.subject), "issuer": name(parsed.issuer),
+            "serial": format(parsed.serial_number, "x"),
+            "not_before": parsed.not_valid_before_utc.date().isoformat(),
+            "not_after": parsed.not_valid_after_utc.date().isoformat(),
+            "fingerprint": parsed.fingerprint(hashes.SHA256()).hex()}
 
 
 # --- Archive ---

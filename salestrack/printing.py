@@ -2,7 +2,7 @@
 draft preview, and the sealed final PDF archived on approval."""
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 
 from . import pdf
 from .extensions import db
@@ -41,10 +41,14 @@ def print_document(record: Record) -> dict:
     doc["timeline"] = _timeline(record)
     doc["record_keeping"] = _record_keeping(record, current) if record.sheet == "customer_info" else []
     doc["content_hash"] = content_hash(record.data or {})
-    doc["verify_url"] = current_app.config["BASE_URL"].rstrip("/") + url_for("archive.verify_number",
-                                                                              number=record.number) \
-        if "archive.verify_number" in current_app.view_functions else None
+    doc["verify_url"] = verify_url(record.number) if "archive.verify_number" in current_app.view_functions else None
     return doc
+
+
+def verify_url(number: str) -> str:
+    """The verify page of a number under BASE_URL, the same in a request, a CLI task or a test."""
+    path = current_app.url_map.bind("localhost").build("archive.verify_number", {"number": number})
+    return current_app.config["BASE_URL"].rstrip("/") + path
 
 
 def _timeline(record: Record) -> list[dict]:
@@ -100,5 +104,7 @@ def archive_final(record: Record) -> ArchivedPdf:
     return archived
 
 
-def archived_bytes(record: Record) -> bytes:
-    return pdf.archive_load(current_app.config["ARCHIVE_DIR"], record.pdf_sha256)
+def archived_bytes(record: Record, sha256: str | None = None) -> bytes:
+    """The sealed bytes of the record's current archived PDF (or of the version
+    with this hash), checked against the hash on the way out."""
+    return pdf.archive_load(current_app.config["ARCHIVE_DIR"], sha256 or record.pdf_sha256)

@@ -20,9 +20,19 @@ def money(value) -> str:
 
 
 def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC timestamp in the department's time zone."""
-    if value is None:
+    """A stored UTC timestamp (or an ISO timestamp with offset) in the department's time zone."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):  # only an ISO timestamp with its offset (a seal's signing time) is converted
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is None:
+            return value
+        value = parsed
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
     if isinstance(value, datetime):
         tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
         return value.replace(tzinfo=timezone.utc).astimezone(tz).strftime(fmt)

@@ -55,7 +55,7 @@ def _ids(side):
     return {"project_id": side["project"].id, "customer_id": side["customer"].id, "user_id": side["rep"].id,
             "team_id": side["team"].id, "record_id": side["record"].id, "attachment_id": side["attachment"].id,
             "delegation_id": side["delegation"].id, "notification_id": side["notification"].id,
-            "sheet": "phone_log", "table": "calls"}
+            "number": side["record"].number, "sheet": "phone_log", "table": "calls"}
 
 
 # Arguments that name a definition or a setting, not somebody's object.

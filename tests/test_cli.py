@@ -88,3 +88,23 @@ def test_audit_verify_finds_the_first_tampered_event(runner, kind):
     assert result.exit_code == 1
     reported = int(result.output.split("#")[1].split()[0])
     assert reported == (tampered + 1 if kind == "deleted" else tampered)
+
+
+def test_demo_has_sealed_archive_an_inbox_and_a_worklist(runner, client):
+    from salestrack.models import ArchivedPdf, Record
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ArchivedPdf)) == 4
+    assert runner.invoke(args=["archive", "verify"]).exit_code == 0
+    waiting = db.session.scalar(sa.select(Record).where(Record.status == "submitted"))
+    client.post("/login", data={"username": "manager", "password": "demo"})
+    assert waiting.number in client.get("/inbox/").get_data(as_text=True)
+    client.post("/logout")
+    client.post("/login", data={"username": "impl", "password": "demo"})
+    handover = db.session.scalar(sa.select(Record).where(Record.sheet == "handover"))
+    assert handover.impl_status == "received" and handover.number in client.get("/handover/").get_data(as_text=True)
+    client.post("/logout")
+    client.post("/login", data={"username": "auditor", "password": "demo"})
+    from salestrack.archive import local_today
+    today = local_today().isoformat()
+    page = client.get("/archive/export", query_string={"from": today, "to": today}).get_data(as_text=True)
+    assert "共 4 份归档文件" in page

@@ -3,9 +3,9 @@ from flask import Flask, render_template
 
 
 def register_views(app: Flask) -> None:
-    from . import (admin, audit, auth, customers, followups, funnel, handover, main, notifications, projects,
-                   records, signoff)
-    for module in (auth, main, projects, customers, records, signoff, handover, funnel, followups, admin,
+    from . import (admin, archive, audit, auth, customers, followups, funnel, handover, main, notifications,
+                   projects, records, signoff)
+    for module in (auth, main, projects, customers, records, signoff, handover, archive, funnel, followups, admin,
                    notifications, audit):
         app.register_blueprint(module.bp)
 

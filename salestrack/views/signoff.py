@@ -202,16 +202,27 @@ def revoke(delegation_id: int):
 @login_required
 def record_pdf(record_id: int):
     """The sheet as PDF: the archived, sealed bytes once approved (never a
-    re-render); a watermarked preview before."""
+    re-render); a watermarked preview before. ?version=<id> serves an earlier
+    archived version of the same record."""
+    from urllib.parse import quote
+
+    from ..models import ArchivedPdf
     from ..printing import archived_bytes, preview_pdf
     record, _ = _record(record_id)
-    if record.status == "approved" and record.pdf_sha256:
+    version = request.args.get("version", type=int)
+    if version is not None:
+        archived = db.session.get(ArchivedPdf, version)
+        if archived is None or archived.record_id != record.id:
+            abort(404)
+        body = archived_bytes(record, archived.sha256)
+        operations.log_download(current_user, record, record.number, archived.sha256)
+        name = f"{record.number}-第{archived.revision_number}版.pdf"
+    elif record.status == "approved" and record.pdf_sha256:
         body = archived_bytes(record)
         operations.log_download(current_user, record, record.number, record.pdf_sha256)
         name = f"{record.number}.pdf"
     else:
         body = preview_pdf(record)
         name = f"{record.number}-预览.pdf"
-    from urllib.parse import quote
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f"inline; filename=\"{record.number}.pdf\"; filename*=UTF-8''{quote(name)}"})

@@ -1,0 +1,238 @@
+"""The archive of sealed final PDFs as the application sees it: which record
+and approval a file or a number belongs to, a check of every stored file, and
+the audit export (the PDFs plus a manifest in one zip) used by the page and
+the command line alike."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from . import operations, pdf
+from .extensions import db
+from .models import ArchivedPdf, Project, Record, Signature, Team, User
+from .templating import local_time, sheet_title
+
+NUMBER = re.compile(r"[A-Z]{1,6}-\d{4}-\d{4,}")
+
+
+def _archive_dir():
+    return current_app.config["ARCHIVE_DIR"]
+
+
+def _cert_path():
+    return current_app.config["SEAL_CERT_PATH"]
+
+
+def versions_of(record: Record) -> list[ArchivedPdf]:
+    """Every sealed PDF of a record, oldest first: one per final approval."""
+    return list(db.session.scalars(
+        sa.select(ArchivedPdf).where(ArchivedPdf.record_id == record.id).order_by(ArchivedPdf.id)))
+
+
+def signatures_of(archived: ArchivedPdf) -> list[Signature]:
+    """The signatures of the approval round that a sealed PDF records, slot by slot."""
+    return sorted((s for s in archived.record.signatures if s.round == archived.round), key=lambda s: s.slot_index)
+
+
+def signer_text(sig: Signature) -> str:
+    """'王芳', or '王芳 代 李娜' when signed for someone else."""
+    if sig.on_behalf_of is not None:
+        return f"{sig.signer.name} 代 {sig.on_behalf_of.name}"
+    return sig.signer.name
+
+
+# ── checking stored files and uploads ─────────────────────────────────────
+@dataclass
+class FileCheck:
+    """One archived PDF checked: present, equal to its hash, sealed by us."""
+    archived: ArchivedPdf
+    seal: dict | None
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def check_archived(archived: ArchivedPdf) -> FileCheck:
+    """Reads the stored file back and checks its hash and its PAdES seal."""
+    try:
+        data = pdf.archive_load(_archive_dir(), archived.sha256)
+    except FileNotFoundError:
+        return FileCheck(archived, None, "归档文件缺失")
+    except pdf.ArchiveCorrupt:
+        return FileCheck(archived, None, "归档文件的内容与其 SHA-256 不符（文件已被改动）")
+    seal = pdf.verify_pdf(data, _cert_path())
+    problem = None
+    if not seal["intact"]:
+        problem = "电子签章无效（签章后文件被改动，或签章损坏）"
+    elif not seal["trusted"]:
+        problem = "电子签章不是由本单位的签章证书签署"
+    return FileCheck(archived, seal, problem)
+
+
+def check_all() -> tuple[int, list[str]]:
+    """Every archived PDF and every approved record's archive entry checked:
+    (files checked, one line per problem)."""
+    count, problems = 0, []
+    for archived in db.session.scalars(sa.select(ArchivedPdf).order_by(ArchivedPdf.id)):
+        count += 1
+        check = check_archived(archived)
+        if check.problem:
+            problems.append(f"{archived.record.number} {archived.sha256}: {check.problem}")
+    unlisted = sa.select(Record).where(Record.pdf_sha256.is_not(None),
+                                       Record.pdf_sha256.notin_(sa.select(ArchivedPdf.sha256)))
+    for record in db.session.scalars(unlisted.order_by(Record.id)):
+        problems.append(f"{record.number} {record.pdf_sha256}: 记录指向的归档文件没有登记")
+    missing = sa.select(Record).where(Record.status == "approved", Record.pdf_sha256.is_(None))
+    for record in db.session.scalars(missing.order_by(Record.id)):
+        problems.append(f"{record.number}: 已审批但没有归档文件")
+    return count, problems
+
+
+@dataclass
+class UploadCheck:
+    """An uploaded PDF compared with the archive and its seal checked."""
+    sha256: str
+    size: int
+    archived: ArchivedPdf | None  # the archived version with exactly these bytes
+    seal: dict
+    claimed_number: str | None  # the document number the file itself names
+
+
+def check_upload(data: bytes) -> UploadCheck:
+    """Looks the file up by its SHA-256 and checks its seal; nothing is stored."""
+    sha = hashlib.sha256(data).hexdigest()
+    archived = db.session.scalar(sa.select(ArchivedPdf).where(ArchivedPdf.sha256 == sha))
+    return UploadCheck(sha, len(data), archived, pdf.verify_pdf(data, _cert_path()), claimed_number(data))
+
+
+def claimed_number(data: bytes) -> str | None:
+    """The document number in the PDF's title ('电话记录表 DH-2026-0001'), if readable."""
+    try:
+        from pyhanko.pdf_utils.reader import PdfFileReader
+        info = PdfFileReader(io.BytesIO(data), strict=False).trailer_view.get("/Info")
+        title = str(info.get_object().get("/Title", "")) if info is not None else ""
+    except Exception:  # an unreadable file names no number
+        return None
+    match = NUMBER.search(title)
+    return match.group(0) if match else None
+
+
+# ── audit export ──────────────────────────────────────────────────────────
+MANIFEST_COLUMNS = ("编号", "表单", "项目", "客户", "填写人", "签署人", "审批时间", "SHA-256", "文件")
+
+
+class ExportError(Exception):
+    """An archived file needed for the export is missing or damaged."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ExportCriteria:
+    """Approved between two local dates (inclusive), optionally of one sheet and one team."""
+    start: date
+    end: date
+    sheet: str | None = None
+    team: Team | None = None
+
+    def describe(self) -> dict:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "sheet": self.sheet,
+                "team": self.team.name if self.team else None}
+
+    @property
+    def filename(self) -> str:
+        return f"审计导出_{self.start.isoformat()}_{self.end.isoformat()}.zip"
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today() -> date:
+    """Today in the department's time zone, the calendar approvals are dated by."""
+    return datetime.now(_zone()).date()
+
+
+def _utc_bounds(criteria: ExportCriteria) -> tuple[datetime, datetime]:
+    """The local dates as naive UTC timestamps: [start 00:00, day after end 00:00)."""
+    tz = _zone()
+
+    def utc(day: date) -> datetime:
+        return datetime.combine(day, time(), tz).astimezone(timezone.utc).replace(tzinfo=None)
+    return utc(criteria.start), utc(criteria.end + timedelta(days=1))
+
+
+def export_items(criteria: ExportCriteria) -> list[ArchivedPdf]:
+    """The sealed PDFs of the approvals in the period: a record approved twice
+    (revised after approval) has two, each an approval in its own right."""
+    low, high = _utc_bounds(criteria)
+    q = (sa.select(ArchivedPdf).join(Record, ArchivedPdf.record_id == Record.id)
+         .join(Project, Record.project_id == Project.id)
+         .where(ArchivedPdf.created_at >= low, ArchivedPdf.created_at < high))
+    if criteria.sheet:
+        q = q.where(Record.sheet == criteria.sheet)
+    if criteria.team is not None:
+        q = q.where(Project.team_id == criteria.team.id)
+    return list(db.session.scalars(q.order_by(ArchivedPdf.created_at, ArchivedPdf.id)))
+
+
+def file_names(items: list[ArchivedPdf]) -> list[str]:
+    """'DH-2026-0001.pdf'; with '-r2' (the round) when a record has several approvals in the export."""
+    per_record: dict[int, int] = {}
+    for archived in items:
+        per_record[archived.record_id] = per_record.get(archived.record_id, 0) + 1
+    return [f"{a.record.number}-r{a.round}.pdf" if per_record[a.record_id] > 1 else f"{a.record.number}.pdf"
+            for a in items]
+
+
+def manifest_row(archived: ArchivedPdf, filename: str) -> list[str]:
+    record = archived.record
+    signers = "；".join(f"{s.slot_label}：{signer_text(s)}" for s in signatures_of(archived) if s.decision == "approved")
+    return [record.number, sheet_title(record.sheet), record.project.name, record.project.customer.name,
+            record.author.name, signers, local_time(archived.created_at), archived.sha256, filename]
+
+
+def manifest_csv(rows: list[list[str]]) -> bytes:
+    """The manifest as CSV in UTF-8 with a BOM, so Excel shows the Chinese right."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def export_zip(actor: User | None, criteria: ExportCriteria, out) -> int:
+    """Writes the period's sealed PDFs and manifest.csv as a zip to `out` and
+    records the export in the audit trail; returns the number of PDFs. Every
+    file is read back against its hash first: a damaged archive exports nothing."""
+    items = export_items(criteria)
+    rows = []
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for archived, name in zip(items, file_names(items)):
+            try:
+                data = pdf.archive_load(_archive_dir(), archived.sha256)
+            except (FileNotFoundError, pdf.ArchiveCorrupt):
+                raise ExportError(f"{archived.record.number} 的归档文件缺失或已被改动，"
+                                  "请先运行 flask archive verify 检查归档。") from None
+            zf.writestr(name, data, compress_type=zipfile.ZIP_STORED)  # PDFs are compressed already
+            rows.append(manifest_row(archived, name))
+        manifest = manifest_csv(rows)
+        zf.writestr("manifest.csv", manifest)
+    numbers = [row[0] for row in rows]
+    operations.log_export(actor, f"归档文件 {criteria.start}~{criteria.end}",
+                          {**criteria.describe(), "files": len(numbers), "numbers": numbers[:500]},
+                          content_hash=hashlib.sha256(manifest).hexdigest())
+    return len(items)
