@@ -112,7 +112,9 @@ def new(project_id: int, sheet: str):
     form, valid = _form_for_post(spec)
     if not valid:
         return _render_form(spec, form, project, status=400)
-    record = operations.create_record(current_user, project, spec, _saved_data(spec, form))
+    data = _saved_data(spec, form)
+    record = operations.create_record(current_user, project, spec, data,
+                                      attachment_ids=data_attachment_ids(spec, data))
     return _after_save(record, request.form.get("action", "draft"))
 
 
@@ -157,8 +159,9 @@ def edit(record_id: int):
         expected = 0
     data = _saved_data(spec, form, record)
     try:
-        record = operations.save_record(current_user, record, spec, data, expected,
-                                        attachment_ids=data_attachment_ids(spec, data))
+        linked = {a.id for a in record.attachments}
+        record = operations.save_record(current_user, record, spec, data, expected, attachment_ids=[
+            i for i in data_attachment_ids(spec, data) if i not in linked])
     except operations.ConflictError:
         return _conflict(spec, form, record, data)
     except operations.OperationError as e:
