@@ -6,9 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dc_field
 
 import lxml.html
+import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
-from salestrack.formkit.spec import OTHER, FormSpec, Table
-from tests.formkit.formkit_samples import TEXTAREA, sample
+from salestrack.extensions import db
+from salestrack.formkit.spec import FormSpec, Table
+from salestrack.models import Record
+from tests.formkit.formkit_samples import sample
 
 NOTE = "参加展会布展"
 # Small real files: a one-page PDF and a 1×1 PNG.
@@ -268,3 +272,29 @@ def make_world(factory) -> World:
     customer = factory.customer(rep, name="杭州华东精密机械有限公司", short_name="华东精机")
     project = factory.project(rep, customer, name="数控车间 MES 系统")
     return World(team, manager, rep, rep2, other_rep, people, customer, project)
+
+
+# ── filing and editing through the pages ─────────────────────────────────
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def new_url(project, spec) -> str:
+    return f"/projects/{project.id}/sheets/{spec.key}/new"
+
+
+def file_sheet(client, world, spec, filled=None, action="draft") -> Record:
+    """Files the sheet through the new page; the saved record."""
+    filled = filled or world.fill(spec)
+    response = client.post(new_url(world.project, spec), data=filled.post_data(action))
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    return db.session.get(Record, int(response.headers["Location"].rsplit("/", 1)[-1]))
+
+
+def resubmit(client, record, page, **changes):
+    """Posts the edit page's form as the browser would, with `changes`."""
+    values = MultiDict(sheet_form(html(page)).form_values())
+    for name, value in changes.items():
+        values.setlist(name, value if isinstance(value, list) else [value])
+    values.setlist("action", ["draft"])
+    return client.post(f"/records/{record.id}/edit", data=values)

@@ -18,8 +18,9 @@ from salestrack.formkit.kinds import REQUIRED
 from salestrack.formkit.spec import Field, FormSpec, Section, Slot, Table, check_spec
 from salestrack.models import Attachment, Customer, Project, Record, Revision
 from tests.formkit.test_formkit_spec import PAPER
-from tests.sheet_samples import (FILES, NOTE, UPLOADS, bad_inputs, form_labels, form_values, html, make_world,
-                                 sheet_form, sheet_view, spec_labels, unlabelled_inputs)
+from tests.sheet_samples import (FILES, UPLOADS, bad_inputs, count, file_sheet, form_labels, form_values, html,
+                                 make_world, new_url, resubmit, sheet_form, sheet_view, spec_labels,
+                                 unlabelled_inputs)
 
 SPECS = registry.all_specs()
 SELECTS = ("choice", "checks", "user")
@@ -41,31 +42,6 @@ def switch(client, login):
         client.post("/logout")
         return login(user)
     return do
-
-
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-def new_url(project, spec) -> str:
-    return f"/projects/{project.id}/sheets/{spec.key}/new"
-
-
-def file_sheet(client, world, spec, filled=None, action="draft") -> Record:
-    """Files the sheet through the new page; the saved record."""
-    filled = filled or world.fill(spec)
-    response = client.post(new_url(world.project, spec), data=filled.post_data(action))
-    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
-    return db.session.get(Record, int(response.headers["Location"].rsplit("/", 1)[-1]))
-
-
-def resubmit(client, record, page, **changes):
-    """Posts the edit page's form as the browser would, with `changes`."""
-    values = MultiDict(sheet_form(html(page)).form_values())
-    for name, value in changes.items():
-        values.setlist(name, value if isinstance(value, list) else [value])
-    values.setlist("action", ["draft"])
-    return client.post(f"/records/{record.id}/edit", data=values)
 
 
 def expected_data(world, spec, filled, record) -> dict:
@@ -388,7 +364,7 @@ def test_a_sheet_registered_later_works_end_to_end(client, world, login, extra_s
     offered = html(client.get(f"/projects/{world.project.id}")).xpath(
         f"//a[@href='{new_url(world.project, extra_sheet)}']")
     assert offered and offered[0].text == "现场勘察记录"
-    record, filled = round_trip(client, world, extra_sheet)
+    record, _ = round_trip(client, world, extra_sheet)
     assert record.number.startswith("KC-")
     assert "注意：勘察须有客户方人员陪同。" in client.get(f"/records/{record.id}").get_data(as_text=True)
     assert db.session.get(Project, world.project.id).last_followup_at is not None

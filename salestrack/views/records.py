@@ -19,7 +19,7 @@ from ..process import RECORD_STATUSES
 from ..records import (detect_upload_type, picker_users, record_view, sheets_by_group, source_context,
                        usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS)
 from ..formkit.printable import printable
-from .common import render_page
+from .common import page_number, render_page
 
 bp = Blueprint("records", __name__)
 PAGE_SIZE = 50
@@ -263,12 +263,12 @@ def mine():
         like = f"%{text}%"
         q = q.where(sa.or_(Record.number.ilike(like), Project.name.ilike(like), Customer.name.ilike(like),
                            Customer.customer_no.ilike(like)))
-    page = max(1, args.get("page", 1, type=int) or 1)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    page, pages = page_number(total, PAGE_SIZE)
     records = list(db.session.scalars(q.order_by(Record.updated_at.desc(), Record.id.desc())
                                       .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     return render_page("records/mine.html", "records/_list.html", records=records, total=total, page=page,
-                       pages=max(1, -(-total // PAGE_SIZE)), args=args, specs=registry.all_specs(),
+                       pages=pages, args=args, specs=registry.all_specs(),
                        statuses=RECORD_STATUSES)
 
 
