@@ -448,3 +448,20 @@ def test_second_session_saving_a_stale_draft_gets_a_conflict_not_an_overwrite(ap
     db.session.rollback()
     db.session.refresh(record)
     assert record.version == 3 and record.data["calls"][1]["content"] == "客户要求下周三前报价"
+
+
+def test_customer_values_longer_than_the_customer_list_keeps_are_refused_on_the_sheet(client, world, login):
+    login(world.rep)
+    spec = registry.get("customer_info")
+    filled = world.fill(spec)
+    filled.replace("contact", "联" * 81)
+    filled.replace("phone", "0" * 41)
+    filled.replace("anomalies", "长" * 3000)  # kept on the sheet only: no limit but the sheet's
+    response = client.post(new_url(world.project, spec), data=filled.post_data())
+    assert response.status_code == 400
+    page = html(response)
+    assert "最多 80 字" in page.get_element_by_id("contact-error").text_content()
+    assert "最多 40 字" in page.get_element_by_id("phone-error").text_content()
+    assert form_values(sheet_form(page))["contact"] == ["联" * 81]
+    assert count(Record) == 0
+    assert db.session.get(Customer, world.customer.id).contact is None

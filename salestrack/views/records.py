@@ -16,8 +16,8 @@ from ..formkit.builder import build_form, errors as form_errors, form_data, vali
 from ..formkit.diff import diff
 from ..models import Attachment, Customer, Project, Record
 from ..process import RECORD_STATUSES
-from ..records import (detect_upload_type, picker_users, record_view, sheets_by_group, source_context,
-                       usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS)
+from ..records import (customer_column_problems, detect_upload_type, picker_users, record_view, sheets_by_group,
+                       source_context, usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS)
 from ..formkit.printable import printable
 from .common import page_number, render_page
 
@@ -67,6 +67,9 @@ def _form_for_post(spec, record=None):
     valid = form.validate()
     for key, messages in upload_problems.items():
         form[key].errors = list(form[key].errors) + messages
+        valid = False
+    for key, message in customer_column_problems(spec, form_data(spec, form)).items():
+        form[key].errors = list(form[key].errors) + [message]
         valid = False
     return form, valid
 
