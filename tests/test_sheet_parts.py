@@ -402,3 +402,11 @@ def test_a_page_number_past_the_end_shows_the_last_page(client, filed, url):
         response = client.get(f"{url}?page={page}")
         assert response.status_code == 200
         assert "第 1 / 1 页" in response.get_data(as_text=True) or "pager" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/records/2147483648", "/records/99999999999999999999999/edit",
+                                 "/attachments/2147483648", "/projects/2147483648/sheets/phone_log/new"])
+def test_an_id_too_large_for_the_database_is_not_found(client, world, login, url):
+    login(world.rep)
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={"action": "draft"}).status_code in (404, 405)
