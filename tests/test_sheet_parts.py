@@ -330,8 +330,9 @@ def filed(client, world, login, factory):
     second = factory.project(world.rep, factory.customer(world.rep, name="宁波港机设备有限公司"), name="岸桥远程监控")
     phone = file_sheet(client, world, PHONE)
     visit = file_sheet(client, world, registry.get("visit_report"))
-    world.project = second
+    first, world.project = world.project, second
     old = file_sheet(client, world, PHONE)
+    world.project = first
     old.created_at = datetime(2025, 6, 15, 3, 0)
     db.session.commit()
     client.post("/logout")
@@ -397,11 +398,13 @@ def test_odd_list_parameters_never_break_it(client, filed, query):
 
 
 @pytest.mark.parametrize("url", ["/records/", "/projects/", "/customers/"])
-def test_a_page_number_past_the_end_shows_the_last_page(client, filed, url):
+def test_a_page_number_past_the_end_shows_the_last_page(client, filed, world, url):
+    expected = {"/records/": filed["phone"].number, "/projects/": world.project.name,
+                "/customers/": world.customer.name}[url]
     for page in ("99999999999999999999999", "7"):
         response = client.get(f"{url}?page={page}")
         assert response.status_code == 200
-        assert "第 1 / 1 页" in response.get_data(as_text=True) or "pager" not in response.get_data(as_text=True)
+        assert expected in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("url", ["/records/2147483648", "/records/99999999999999999999999/edit",
