@@ -4,6 +4,7 @@ import os
 
 from flask import Flask, g
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 from .incoming import Request
@@ -17,9 +18,18 @@ def select_locale():
     return "zh_Hans_CN"
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in routes names a row id, so it matches only what an INTEGER
+    column holds: a larger number is a 404, not a database error."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.request_class = Request
+    app.url_map.converters["int"] = IdConverter
     app.config.from_object(config_module.Defaults)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "salestrack.db")

@@ -62,6 +62,21 @@ def customer_fields_from_sheet(spec, data: dict) -> tuple[dict, dict]:
     return columns, profile
 
 
+def customer_column_problems(spec, data: dict) -> dict[str, str]:
+    """Messages for values a customer-updating sheet would put in a customer
+    column too short for them (the sheet itself allows longer text)."""
+    from .models import Customer
+    if not spec.updates_customer:
+        return {}
+    problems = {}
+    for key, column in CUSTOMER_COLUMNS.items():
+        limit = Customer.__table__.c[column].type.length
+        value = data.get(key)
+        if isinstance(value, str) and limit and len(value) > limit:
+            problems[key] = f"内容过长，最多 {limit} 字"
+    return problems
+
+
 def attach_uploads(record: Record, attachment_ids) -> None:
     """Links the user's freshly uploaded files to the record."""
     if not attachment_ids:

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from flask import g, request_started
 
 from salestrack import create_app, operations
 from salestrack.extensions import db
@@ -68,9 +69,18 @@ def _empty_all_tables():
     db.session.commit()
 
 
+def _forget_signed_in_user(_app, **_extra):
+    # Requests made from the test's thread share the fixture's app context,
+    # and so its `g`, where Flask-Login caches the signed-in user. Each
+    # request must find its user from its own session cookie, as in
+    # production, or a second client would act as the first one's user.
+    g.pop("_login_user", None)
+
+
 @pytest.fixture
 def app(migrated, tmp_path):
     app = create_app(make_config(migrated, tmp_path))
+    request_started.connect(_forget_signed_in_user, app)
     with app.app_context():
         yield app
         db.session.rollback()

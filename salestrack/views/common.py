@@ -1,7 +1,7 @@
 """Small helpers shared by the blueprints."""
 from functools import wraps
 
-from flask import abort, g, render_template
+from flask import abort, g, render_template, request
 from flask_login import current_user, login_required
 
 from ..extensions import htmx
@@ -14,6 +14,14 @@ def render_page(template: str, partial: str | None = None, **context):
     if partial and htmx and not htmx.boosted:
         return render_template(partial, **context)
     return render_template(template, **context)
+
+
+def page_number(total: int, page_size: int) -> tuple[int, int]:
+    """(the ?page= asked for, kept within the pages there are; how many pages).
+    An out-of-range number must not reach the database as an offset."""
+    pages = max(1, -(-total // page_size))
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(1, page), pages), pages
 
 
 def roles_required(*roles):

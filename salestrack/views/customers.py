@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from .. import access, operations
 from ..extensions import db
 from ..models import Customer, Project, Record
-from .common import render_page
+from .common import page_number, render_page
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 PAGE_SIZE = 50
@@ -42,7 +42,6 @@ def _can_create(user) -> bool:
 @bp.route("/")
 @login_required
 def index():
-    page = max(1, request.args.get("page", 1, type=int) or 1)
     q = access.visible_customers(current_user)
     text = (request.args.get("q") or "").strip()[:100]
     if text:
@@ -50,9 +49,10 @@ def index():
         q = q.where(sa.or_(Customer.name.ilike(like), Customer.short_name.ilike(like),
                            Customer.customer_no.ilike(like), Customer.contact.ilike(like)))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    page, pages = page_number(total, PAGE_SIZE)
     customers = list(db.session.scalars(q.order_by(Customer.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     return render_page("customers/index.html", "customers/_rows.html", customers=customers, total=total,
-                       page=page, pages=max(1, -(-total // PAGE_SIZE)), args=request.args,
+                       page=page, pages=pages, args=request.args,
                        can_create=_can_create(current_user))
 
 

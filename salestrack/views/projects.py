@@ -11,7 +11,7 @@ from .. import access, operations
 from ..extensions import db
 from ..models import Customer, Project, Team, User
 from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, PROBABILITIES, STAGES
-from .common import render_page
+from .common import page_number, render_page
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 PAGE_SIZE = 50
@@ -90,9 +90,9 @@ def filtered_projects(user, args):
 @bp.route("/")
 @login_required
 def index():
-    page = max(1, request.args.get("page", 1, type=int) or 1)
     q = filtered_projects(current_user, request.args)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    page, pages = page_number(total, PAGE_SIZE)
     projects = list(db.session.scalars(
         q.order_by(Project.updated_at.desc(), Project.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     owners = db.session.scalars(sa.select(User).where(User.role.in_(("rep", "manager"))).order_by(User.name))
@@ -101,7 +101,7 @@ def index():
     teams = db.session.scalars(sa.select(Team).order_by(Team.name))
     return render_page(
         "projects/index.html", "projects/_rows.html", projects=projects, total=total, page=page,
-        pages=max(1, -(-total // PAGE_SIZE)), args=request.args, stages=STAGES, classes=CUSTOMER_CLASSES,
+        pages=pages, args=request.args, stages=STAGES, classes=CUSTOMER_CLASSES,
         owners=[o for o in owners if o.id in visible_owner_ids], teams=list(teams),
         can_create=access.can_create_project(current_user))
 

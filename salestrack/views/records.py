@@ -16,10 +16,10 @@ from ..formkit.builder import build_form, errors as form_errors, form_data, vali
 from ..formkit.diff import diff
 from ..models import Attachment, Customer, Project, Record
 from ..process import RECORD_STATUSES
-from ..records import (detect_upload_type, picker_users, record_view, sheets_by_group, source_context,
-                       usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS)
+from ..records import (customer_column_problems, detect_upload_type, picker_users, record_view, sheets_by_group,
+                       source_context, usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS)
 from ..formkit.printable import printable
-from .common import render_page
+from .common import page_number, render_page
 
 bp = Blueprint("records", __name__)
 PAGE_SIZE = 50
@@ -68,6 +68,9 @@ def _form_for_post(spec, record=None):
     for key, messages in upload_problems.items():
         form[key].errors = list(form[key].errors) + messages
         valid = False
+    for key, message in customer_column_problems(spec, form_data(spec, form)).items():
+        form[key].errors = list(form[key].errors) + [message]
+        valid = False
     return form, valid
 
 
@@ -112,7 +115,9 @@ def new(project_id: int, sheet: str):
     form, valid = _form_for_post(spec)
     if not valid:
         return _render_form(spec, form, project, status=400)
-    record = operations.create_record(current_user, project, spec, _saved_data(spec, form))
+    data = _saved_data(spec, form)
+    record = operations.create_record(current_user, project, spec, data,
+                                      attachment_ids=data_attachment_ids(spec, data))
     return _after_save(record, request.form.get("action", "draft"))
 
 
@@ -157,8 +162,9 @@ def edit(record_id: int):
         expected = 0
     data = _saved_data(spec, form, record)
     try:
-        record = operations.save_record(current_user, record, spec, data, expected,
-                                        attachment_ids=data_attachment_ids(spec, data))
+        linked = {a.id for a in record.attachments}
+        record = operations.save_record(current_user, record, spec, data, expected, attachment_ids=[
+            i for i in data_attachment_ids(spec, data) if i not in linked])
     except operations.ConflictError:
         return _conflict(spec, form, record, data)
     except operations.OperationError as e:
@@ -260,12 +266,12 @@ def mine():
         like = f"%{text}%"
         q = q.where(sa.or_(Record.number.ilike(like), Project.name.ilike(like), Customer.name.ilike(like),
                            Customer.customer_no.ilike(like)))
-    page = max(1, args.get("page", 1, type=int) or 1)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    page, pages = page_number(total, PAGE_SIZE)
     records = list(db.session.scalars(q.order_by(Record.updated_at.desc(), Record.id.desc())
                                       .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     return render_page("records/mine.html", "records/_list.html", records=records, total=total, page=page,
-                       pages=max(1, -(-total // PAGE_SIZE)), args=args, specs=registry.all_specs(),
+                       pages=pages, args=args, specs=registry.all_specs(),
                        statuses=RECORD_STATUSES)
 
 
