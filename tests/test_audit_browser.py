@@ -168,3 +168,9 @@ def test_csv_export_of_the_filtered_list_is_excel_friendly_and_audited(trail, cl
     assert export.actor_id == trail["auditor"].id
     assert export.detail == {"filters": {"type": "project"}, "rows": 3}
     assert audit.verify_chain()[1] is None
+
+
+@pytest.mark.parametrize("url", ["/audit/?page=99999999999999999999", "/audit/?page=-3"])
+def test_an_absurd_page_number_shows_a_page_not_an_error(client, factory, login, url):
+    login(factory.user("auditor"))
+    assert client.get(url).status_code == 200

@@ -248,3 +248,9 @@ def test_a_real_act_mails_after_it_commits(factory, smtp):
     assert msg["Subject"] == "【销售项目管理】您被委托代签"
     assert "王经理 委托您" in msg.get_content() and "http://sales.example.com/inbox/" in msg.get_content()
     assert _rows(deputy)[0].kind == "delegated"
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "-1", "abc"])
+def test_an_absurd_page_number_shows_a_page_not_an_error(client, factory, login, page):
+    login(factory.user("rep"))
+    assert client.get(f"/notifications/?page={page}").status_code == 200

@@ -16,7 +16,7 @@ from .. import audit, operations
 from ..extensions import db, htmx
 from ..models import AuditEvent, User
 from ..templating import local_time
-from .common import render_page, roles_required
+from .common import page_number, render_page, roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -100,11 +100,11 @@ def _newest_first(q):
 
 
 def _page_context(args, broken_id: int | None = None) -> dict:
-    page = max(1, args.get("page", 1, type=int) or 1)
     q = _filtered(args)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    page, pages = page_number(total, PAGE_SIZE)
     events = list(db.session.scalars(_newest_first(q).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return dict(events=events, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+    return dict(events=events, total=total, page=page, pages=pages,
                 args=_active_filters(args), broken_id=broken_id, **_labels())
 
 

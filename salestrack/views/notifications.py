@@ -9,7 +9,7 @@ from ..extensions import db, htmx
 from ..models import Notification
 from ..notify import kind_label
 from ..templating import _unread_count
-from .common import render_page
+from .common import page_number, render_page
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 PAGE_SIZE = 50
@@ -29,21 +29,21 @@ def _own_or_404(notification_id: int) -> Notification:
     return notification
 
 
-def _list_context(page: int = 1) -> dict:
+def _list_context() -> dict:
     mine = sa.select(Notification).where(Notification.user_id == current_user.id)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(mine.subquery()))
+    page, pages = page_number(total, PAGE_SIZE)
     notifications = list(db.session.scalars(
         mine.order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return dict(notifications=notifications, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+    return dict(notifications=notifications, total=total, page=page, pages=pages,
                 unread=_unread_count(current_user), kind_label=kind_label, local_link=local_link)
 
 
 @bp.route("/")
 @login_required
 def index():
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    return render_page("notifications/index.html", "notifications/_list.html", **_list_context(page))
+    return render_page("notifications/index.html", "notifications/_list.html", **_list_context())
 
 
 @bp.post("/<int:notification_id>/read")
