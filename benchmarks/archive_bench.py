@@ -9,10 +9,8 @@ trail), against the median time of rendering the same sheet, and of the app's
 watermarked preview of an unapproved copy. Target: archived download at least
 20 times faster than a render.
 """
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,18 +24,8 @@ from salestrack.formkit import registry  # noqa: E402
 from salestrack.printing import print_document  # noqa: E402
 from tests.archive_helpers import approve, file_sheet, make_people  # noqa: E402
 from tests.conftest import PASSWORD, Factory, make_config  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
-
-def median_seconds(func, reps: int) -> float:
-    """Median wall time of ``func`` over ``reps`` runs, after two warm-up runs."""
-    func()
-    func()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> int:

@@ -6,10 +6,8 @@ WeasyPrint render of the same HTML in the same run. Targets: one-page
 render + seal <= 0.3 s, pipeline / bare <= 1.5, one-page PDF <= 150 KB.
 """
 import io
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,18 +17,8 @@ import weasyprint  # noqa: E402
 
 from pdf_samples import visit_report  # noqa: E402
 from salestrack import pdf  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
-
-def median_seconds(func, reps: int) -> float:
-    """Median wall time of ``func`` over ``reps`` runs, after two warm-up runs."""
-    func()
-    func()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def pages(body: bytes) -> int:

@@ -147,3 +147,12 @@ def login(client):
         assert response.status_code == 302, response.data[:500]
         return c
     return do
+
+
+@pytest.fixture
+def switch(client, login):
+    """switch(user): the test client signs out and back in as `user`."""
+    def do(user):
+        client.post("/logout")
+        return login(user)
+    return do

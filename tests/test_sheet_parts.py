@@ -29,13 +29,6 @@ def world(factory):
     return make_world(factory)
 
 
-@pytest.fixture
-def switch(client, login):
-    def do(user):
-        client.post("/logout")
-        return login(user)
-    return do
-
 
 # ── attachments ───────────────────────────────────────────────────────────
 REQUEST = registry.get("resource_request")

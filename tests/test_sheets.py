@@ -35,14 +35,6 @@ def world(factory):
     return make_world(factory)
 
 
-@pytest.fixture
-def switch(client, login):
-    """switch(user): the test client signs out and back in as `user`."""
-    def do(user):
-        client.post("/logout")
-        return login(user)
-    return do
-
 
 def expected_data(filled, record) -> dict:
     """What record.data should hold, the files replaced by their saved ids."""
