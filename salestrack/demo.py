@@ -147,6 +147,8 @@ def _file_and_sign(users: dict, projects: dict) -> int:
             "date": today, "handover_date": today, "products": "质量追溯系统（含条码采集、质量看板）",
             "functions": "来料检验、过程追溯、成品追溯、质量报表", "list_price": "120.00",
             "implementation_budget": "18.00", "impl_scope": "二期三条产线的质量追溯上线及培训",
+            "impl_start": (date.today() + timedelta(days=14)).isoformat(),
+            "impl_end": (date.today() + timedelta(days=134)).isoformat(),
             "impl_goals": "四个月内三条产线全部上线", "customer_commitments": "上线后三个月内驻场支持"},
          {"engineer": users["engineer"].id, "project_manager": users["impl"].id}, "已接收。"),
     ]
