@@ -68,7 +68,7 @@ def sheet_title(key: str) -> str:
 # blueprint is registered and the user's role is listed.
 NAV = (
     ("records.mine", "我的表单", ("rep", "manager", "director", "gm"), None),
-    ("signoff.inbox", "待我审批", None, "inbox"),
+    ("signoff.inbox", "待我审批", ("rep", "manager", "director", "gm", "hr", "implementation"), "inbox"),
     ("handover.worklist", "交接工作台", ("implementation", "rep", "manager", "director", "gm"), None),
     ("funnel.index", "销售漏斗", ("rep", "manager", "director", "gm", "clerk", "auditor"), None),
     ("followups.index", "跟进提醒", ("rep", "manager", "director", "gm"), None),

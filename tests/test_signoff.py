@@ -322,3 +322,10 @@ def test_a_sheet_by_someone_without_a_team_manager_goes_to_the_next_one_up(world
     reload(record)
     assert (record.status, record.waiting_for_id) == ("submitted", getattr(w, signer).id)
     assert inbox(w, getattr(w, signer)) == {record.id}
+
+
+@pytest.mark.parametrize("role,shown", [("clerk", False), ("auditor", False), ("hr", True), ("rep", True)])
+def test_the_inbox_is_in_the_navigation_only_for_people_who_sign(client, factory, login, role, shown):
+    login(factory.user(role))
+    nav = client.get("/notifications/").get_data(as_text=True).split('aria-label="主导航"')[1].split("</nav>")[0]
+    assert ('href="/inbox/"' in nav) == shown
