@@ -188,3 +188,15 @@ def test_odd_search_text_never_breaks_the_list(client, rep_world, query):
     response = client.get("/projects/", query_string={"q": query, "page": "x", "owner": "abc"})
     assert response.status_code == 200
     assert "<script>" not in response.get_data(as_text=True).split("<main", 1)[1].replace('value="&lt;script&gt;"', "")
+
+
+@pytest.mark.parametrize("url", ["/projects/?owner=99999999999", "/projects/?team=99999999999999999999",
+                                 "/funnel/?team=99999999999", "/followups/?rep=99999999999"])
+def test_ids_beyond_the_integer_range_in_filters_are_ignored(client, rep_world, url):
+    assert client.get(url).status_code < 500
+
+
+def test_a_delegation_to_an_impossible_person_is_refused_next_to_the_form(client, rep_world):
+    response = client.post("/delegations/", data={"deputy": "99999999999", "starts_on": "2026-11-22",
+                                                  "ends_on": "2026-11-25"})
+    assert response.status_code == 400 and "请选择被委托人" in response.get_data(as_text=True)

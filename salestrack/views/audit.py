@@ -16,7 +16,7 @@ from .. import audit, operations
 from ..extensions import db, htmx
 from ..models import AuditEvent, User
 from ..templating import local_time
-from .common import page_number, render_page, roles_required
+from .common import as_id, page_number, render_page, roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -75,8 +75,8 @@ def _filtered(args):
     q = sa.select(AuditEvent)
     if args.get("action"):
         q = q.where(AuditEvent.action == args["action"])
-    if args.get("actor", "").isdigit():
-        actor_id = int(args["actor"])
+    actor_id = as_id(args.get("actor"))
+    if actor_id is not None:
         q = q.where(sa.or_(AuditEvent.actor_id == actor_id, AuditEvent.on_behalf_of_id == actor_id))
     if args.get("type"):
         q = q.where(AuditEvent.target_type == args["type"])

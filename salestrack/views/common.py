@@ -16,6 +16,13 @@ def render_page(template: str, partial: str | None = None, **context):
     return render_template(template, **context)
 
 
+def as_id(value) -> int | None:
+    """A row id from request text: digits within the INTEGER range, else None
+    (PostgreSQL refuses a larger number where it is compared with an id)."""
+    value = (value or "").strip() if isinstance(value, str) else ""
+    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+
+
 def page_number(total: int, page_size: int) -> tuple[int, int]:
     """(the ?page= asked for, kept within the pages there are; how many pages).
     An out-of-range number must not reach the database as an offset."""

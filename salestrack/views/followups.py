@@ -11,7 +11,7 @@ from wtforms.validators import Length, Optional
 from .. import access, followup, operations
 from ..extensions import db
 from ..models import Project, Team, User
-from .common import render_page
+from .common import as_id, render_page
 
 bp = Blueprint("followups", __name__, url_prefix="/followups")
 REASSIGNERS = ("manager", "director", "gm")
@@ -40,8 +40,7 @@ def _assignable(user) -> list[tuple[int, str]]:
 
 
 def _int_arg(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return as_id(request.args.get(name))
 
 
 def _page(status=200, error=None, error_project=None):

@@ -18,7 +18,7 @@ from .. import access, excel, funnel, operations
 from ..extensions import db
 from ..models import Target, Team, User
 from ..process import SEE_ALL_ROLES
-from .common import render_page, roles_required
+from .common import as_id, render_page, roles_required
 from .projects import filtered_projects
 
 bp = Blueprint("funnel", __name__, url_prefix="/funnel")
@@ -28,8 +28,7 @@ IMPORTERS = ("rep", "manager", "director", "gm")
 
 
 def _int_arg(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return as_id(request.args.get(name))
 
 
 def _filters():

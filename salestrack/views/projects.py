@@ -11,7 +11,7 @@ from .. import access, operations
 from ..extensions import db
 from ..models import Customer, Project, Team, User
 from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, PROBABILITIES, STAGES
-from .common import page_number, render_page
+from .common import as_id, page_number, render_page
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 PAGE_SIZE = 50
@@ -81,9 +81,9 @@ def filtered_projects(user, args):
         if args.get(key):
             q = q.where(column == args[key])
     for key, column in (("owner", Project.owner_id), ("team", Project.team_id)):
-        value = args.get(key, "")
-        if value.isdigit():
-            q = q.where(column == int(value))
+        value = as_id(args.get(key))
+        if value is not None:
+            q = q.where(column == value)
     return q
 
 

@@ -12,7 +12,7 @@ from ..formkit import registry
 from ..formkit.builder import build_form
 from ..models import Delegation, Record, User
 from ..records import picker_users
-from .common import render_page
+from .common import as_id, render_page
 
 bp = Blueprint("signoff", __name__)
 
@@ -25,9 +25,9 @@ def _record(record_id: int) -> tuple[Record, object]:
 def _chosen_from_form(choices) -> dict[str, int]:
     out = {}
     for choice in choices:
-        value = request.form.get(f"signer_{choice.key}", "")
-        if value.isdigit():
-            out[choice.key] = int(value)
+        value = as_id(request.form.get(f"signer_{choice.key}"))
+        if value is not None:
+            out[choice.key] = value
     return out
 
 
@@ -160,7 +160,8 @@ def delegations():
     """代签: name a deputy for a date range; see who deputises for you and for whom you deputise."""
     error = None
     if request.method == "POST":
-        deputy = db.session.get(User, request.form.get("deputy", type=int) or 0)
+        deputy_id = as_id(request.form.get("deputy"))
+        deputy = db.session.get(User, deputy_id) if deputy_id else None
         try:
             starts = date.fromisoformat(request.form.get("starts_on", ""))
             ends = date.fromisoformat(request.form.get("ends_on", ""))
