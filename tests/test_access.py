@@ -18,6 +18,7 @@ _app = create_app(make_config("sqlite://", Path(tempfile.gettempdir())))
 PUBLIC = {"auth.login", "static"}
 RULES = sorted((r for r in _app.url_map.iter_rules() if r.endpoint not in PUBLIC), key=lambda r: r.rule)
 GET_RULES = [r for r in RULES if "GET" in r.methods]
+POST_RULES = [r for r in RULES if r.methods & {"POST", "PUT", "DELETE"}]
 ROLES = ("rep", "manager", "director", "gm", "hr", "implementation", "clerk", "auditor", "admin")
 
 
@@ -72,11 +73,30 @@ def test_anonymous_users_are_sent_to_login(rule, client, world):
         assert "/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("rule", [r for r in RULES if r.methods & {"POST", "PUT", "DELETE"}], ids=lambda r: r.rule)
+@pytest.mark.parametrize("rule", POST_RULES, ids=lambda r: r.rule)
 def test_anonymous_users_cannot_change_anything(rule, client, world):
     teams, _ = world
     url = _url(rule, _ids(teams["own"]))
     assert client.post(url, data={}).status_code in (302, 401, 405), rule.rule
+
+
+@pytest.mark.parametrize("role", ("rep", "manager", "admin"))
+@pytest.mark.parametrize("rule", POST_RULES, ids=lambda r: r.rule)
+def test_a_post_without_the_pages_csrf_token_is_refused_and_changes_nothing(rule, role, client, world, login):
+    """CSRF protection is on in tests as shipped: a signed-in user's POST that
+    does not carry the token of a page served to him acts on nothing."""
+    from salestrack.extensions import db
+    from salestrack.models import AuditEvent
+    import sqlalchemy as sa
+    teams, people = world
+    login(people[role])
+    count = sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action != "login")
+    before = db.session.scalar(count)
+    response = client.post(_url(rule, _ids(teams["own"])), data={"csrf_token": "", "decision": "approved",
+                                                                  "name": "伪造", "status": "finished"})
+    assert response.status_code in (302, 400, 403, 404, 409), rule.rule
+    db.session.rollback()
+    assert db.session.scalar(count) == before, f"{rule.rule} acted on a POST without a CSRF token"
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -85,8 +85,8 @@ def test_next_parameter_cannot_send_users_off_site(client, factory):
     assert response.headers["Location"] == "/projects/"
 
 
-def test_forms_refuse_posts_without_csrf_token(app, factory):
-    app.config["WTF_CSRF_ENABLED"] = True
+def test_sign_in_refuses_a_post_without_the_login_pages_csrf_token(client, factory):
     factory.user("rep", username="csrf")
-    response = app.test_client().post("/login", data={"username": "csrf", "password": PASSWORD})
+    response = client.post("/login", data={"username": "csrf", "password": PASSWORD, "csrf_token": ""})
     assert response.status_code == 400
+    assert client.get("/").status_code == 302  # not signed in

@@ -109,12 +109,14 @@ def _as_multidict(formdata):
 
 
 def build_form(spec: FormSpec, formdata=None, data=None, *, users=(), draft=False,
-               row_counts=None) -> SheetForm:
+               row_counts=None, request_form=True) -> SheetForm:
     """A bound form for the sheet. `formdata` is the submitted MultiDict (or a
     dict) or None; `data` the stored JSON (None for a new sheet, which gets the
     fields' defaults); `users` (id, name, role) tuples offered by user inputs;
     `draft` skips required checks; `row_counts` {table_key: n} shows at least
-    n rows (for "add a row")."""
+    n rows (for "add a row"); `request_form=False` builds a form that checks
+    data already on the server (a stored sheet), so it asks for no CSRF token:
+    request tokens belong to requests, not to what was saved."""
     formdata = _as_multidict(formdata)
     stored = data if isinstance(data, dict) else {}
     row_counts = row_counts or {}
@@ -130,7 +132,8 @@ def build_form(spec: FormSpec, formdata=None, data=None, *, users=(), draft=Fals
             attrs[item.key] = kinds.make_field(item, draft=draft, users=users)
             initial[item.key] = stored[item.key] if item.key in stored else kinds.default_value(item)
     form_class = type(f"{spec.key.title().replace('_', '')}Form", (SheetForm,), attrs)
-    return form_class(formdata=formdata, data=initial)
+    meta = None if request_form else {"csrf": False}
+    return form_class(formdata=formdata, data=initial, meta=meta)
 
 
 def _int(value) -> int:
