@@ -68,6 +68,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     from . import templating
     templating.init_app(app)
+    from . import formtokens
+    formtokens.init_app(app)
 
     @login_manager.user_loader
     def load_user(user_id: str):

@@ -273,6 +273,19 @@ class Attachment(db.Model):
     record: Mapped[Record | None] = relationship(back_populates="attachments")
 
 
+class UsedFormToken(db.Model):
+    """The one-time token of a rendered form whose act (save, submit, sign,
+    return) has been done. The same POST arriving again — a double click, a
+    network retry, Back and resubmit — finds its token here and acts no more;
+    it is answered with the record the first one produced."""
+    __tablename__ = "used_form_tokens"
+    token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    act: Mapped[str] = mapped_column(sa.String(20))  # save|submit|sign
+    record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("records.id", ondelete="CASCADE"))
+    used_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (sa.Index("ix_notifications_user_read", "user_id", "read_at"),)

@@ -30,6 +30,45 @@ class ConflictError(OperationError):
     """Someone else saved the same object since this user loaded it."""
 
 
+class StaleError(OperationError):
+    """The sheet changed after the signer opened it: a signature applies only
+    to the content the signer saw."""
+
+
+class AlreadyDone(OperationError):
+    """The form's act was done already (the same POST arrived again); nothing
+    was changed. `record_id` is the record the first request acted on."""
+
+    def __init__(self, record_id: int | None):
+        super().__init__("此操作已完成（重复的提交已忽略）。")
+        self.record_id = record_id
+
+
+def _use_form_token(actor: User, token: str | None, act: str) -> None:
+    """Marks a rendered form's one-time token used, as the first write of the
+    act's transaction; raises AlreadyDone if it was used before. Concurrent
+    duplicates queue on the token's primary key (SQLite: the write lock taken
+    at BEGIN IMMEDIATE; PostgreSQL: the unique index), so exactly one acts.
+    `token` None (acts not started from a page: CLI, demo) checks nothing."""
+    if token is None:
+        return
+    claimed = db.session.execute(sa.text(
+        "INSERT INTO used_form_tokens (token, user_id, act, used_at) VALUES (:t, :u, :a, :at) "
+        "ON CONFLICT (token) DO NOTHING RETURNING token"),
+        {"t": token, "u": actor.id, "a": act, "at": utcnow()}).scalar()
+    if claimed is None:
+        from .models import UsedFormToken
+        used = db.session.get(UsedFormToken, token)
+        raise AlreadyDone(used.record_id if used is not None and used.user_id == actor.id else None)
+
+
+def _form_token_result(token: str | None, record) -> None:
+    """Notes which record the act of `token` produced (for its duplicates)."""
+    if token is not None:
+        db.session.execute(sa.text("UPDATE used_form_tokens SET record_id = :r WHERE token = :t"),
+                           {"r": record.id, "t": token})
+
+
 def next_number(series: str) -> int:
     """The next value of a gap-free series, taken inside the current write
     transaction (INSERT … ON CONFLICT works on SQLite and PostgreSQL)."""
@@ -305,12 +344,15 @@ def _add_revision(actor: User, record, spec, old: dict, new: dict):
     return revision
 
 
-def create_record(actor: User, project: Project, spec, data: dict, attachment_ids=()):
-    """Files a new sheet against a project as a draft, with revision 1."""
+def create_record(actor: User, project: Project, spec, data: dict, attachment_ids=(), once: str | None = None):
+    """Files a new sheet against a project as a draft, with revision 1.
+    `once` is the form's one-time token: a second call with it raises
+    AlreadyDone(record id) and files nothing."""
     from .models import Record
     from .records import attach_uploads, source_context
     from .formkit.builder import fill_sources
     with write_transaction():
+        _use_form_token(actor, once, "save")
         _locked(project)
         data = fill_sources(spec, data, source_context(project))
         record = Record(number=_record_number(spec), sheet=spec.key, spec_version=spec.version,
@@ -324,17 +366,22 @@ def create_record(actor: User, project: Project, spec, data: dict, attachment_id
         audit.append("create", actor, target=record, target_label=record.number,
                      detail={"sheet": spec.key, "project": project.project_no},
                      content_hash=record.revisions[-1].content_hash if record.revisions else None)
+        _form_token_result(once, record)
     return record
 
 
-def save_record(actor: User, record, spec, data: dict, expected_version: int, attachment_ids=()):
+def save_record(actor: User, record, spec, data: dict, expected_version: int, attachment_ids=(),
+                once: str | None = None):
     """Saves a new revision of a sheet. Refused while it is in sign-off; a
     stale `expected_version` raises ConflictError (nothing is overwritten);
     editing an approved sheet makes it a draft that goes through sign-off
-    again, the approval staying in its history."""
+    again, the approval staying in its history. `once`: the form's one-time
+    token (a repeat raises AlreadyDone)."""
     from .records import attach_uploads, source_context
     from .formkit.builder import fill_sources
     with write_transaction():
+        _use_form_token(actor, once, "save")
+        _form_token_result(once, record)
         _locked(record)
         if record.author_id != actor.id:
             raise OperationError("只有填写人可以修改此表单")
@@ -404,14 +451,17 @@ def _wait_at(record, index: int) -> None:
     record.waiting_since = utcnow()
 
 
-def submit_record(actor: User, record, spec, chosen: dict[str, int]):
+def submit_record(actor: User, record, spec, chosen: dict[str, int], once: str | None = None):
     """Sends a draft or returned sheet into sign-off; a new round starts at
     the first slot. The sheet must pass full validation first (the route
-    checks it with the sheet's form)."""
+    checks it with the sheet's form). `once`: the form's one-time token (a
+    repeat raises AlreadyDone)."""
     from . import workflow
     from .notify import notify
     from .formkit.canonical import content_hash
     with write_transaction():
+        _use_form_token(actor, once, "submit")
+        _form_token_result(once, record)
         _locked(record)
         if record.author_id != actor.id:
             raise OperationError("只有填写人可以提交此表单")
@@ -437,10 +487,14 @@ def submit_record(actor: User, record, spec, chosen: dict[str, int]):
     return record
 
 
-def sign_record(actor: User, record, spec, decision: str, comment: str = "", expected_slot: int | None = None):
+def sign_record(actor: User, record, spec, decision: str, comment: str = "", expected_slot: int | None = None,
+                expected_version: int | None = None, once: str | None = None):
     """The current slot's signer (or his deputy) approves or returns the sheet.
     Exactly one decision per slot and round: the record row is locked and
-    the (record, round, slot) signature is unique."""
+    the (record, round, slot) signature is unique. `expected_version` is the
+    record version the signer was shown: if the sheet was saved since, the
+    act raises StaleError and signs nothing. `once`: the form's one-time token
+    (a repeat raises AlreadyDone)."""
     from . import workflow
     from .models import Signature
     from .notify import notify
@@ -449,6 +503,8 @@ def sign_record(actor: User, record, spec, decision: str, comment: str = "", exp
     if decision not in ("approved", "returned"):
         raise OperationError("无效的审批操作", "decision")
     with write_transaction():
+        _use_form_token(actor, once, "sign")
+        _form_token_result(once, record)
         _locked(record)
         if record.status != "submitted" or record.current_slot is None:
             raise OperationError("此表单当前不在审批中（可能已被他人处理）")
@@ -457,6 +513,9 @@ def sign_record(actor: User, record, spec, decision: str, comment: str = "", exp
         principal = workflow.acting_for(actor, record)
         if principal is None:
             raise OperationError("您不是当前环节的签署人")
+        if expected_version is not None and expected_version != record.version:
+            raise StaleError(f"您打开此表单后，填写人修改了内容（现为第 {record.version} 版）。"
+                             "请先查看下面的最新内容，再决定同意或退回。")
         slot = record.chain[record.current_slot]
         if decision == "returned" and not comment:
             raise OperationError("退回时请填写退回原因", "comment")

@@ -126,7 +126,8 @@ def test_return_revise_resubmit_keeps_every_round_with_its_reasons(world):
     assert (record.status, record.waiting_for_id, record.round) == ("returned", None, 1)
     told = notifications(w.rep, record, "returned")
     assert len(told) == 1 and "孙建国" in told[0].message and "预算不足，请补充费用说明" in told[0].message
-    assert "已被退回" in page(w, w.rep, f"/records/{record.id}")
+    banner = page(w, w.rep, f"/records/{record.id}").split('returned-banner', 1)[1].split("</div>", 1)[0]
+    assert "孙建国" in banner and "退回了此表单" in banner and "预算不足，请补充费用说明" in banner
     assert inbox(w, w.hr) == set() and inbox(w, w.gm) == set()
 
     # The author revises and resubmits: the chain starts again from the first slot.

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from salestrack import operations
 from salestrack.extensions import db
 from salestrack.models import Delegation, Record, Signature, User
-from tests.signoff_support import (fill, file_sheet, notifications, reload, sign, spec, state, submit,
+from tests.signoff_support import (crafted_token, fill, file_sheet, notifications, reload, sign, spec, state, submit,
                                    world)  # noqa: F401
 
 
@@ -52,6 +52,8 @@ def _act(w, actor: User, record: Record, action: str):
         data = {"decision": "bogus" if action == "approve_bogus" else decision, "comment": comment}
         slot = action.rsplit("_slot_", 1)[1] if "_slot_" in action else record.current_slot
         data["slot"] = "" if slot is None else str(slot)
+        if "form_token" not in browser.served_form(url + "/sign"):  # no form for him: a request made by hand
+            data["form_token"] = crafted_token()
         return browser.post(url + "/sign", data=data, follow_redirects=True)
     if action in ("withdraw", "remind", "submit"):
         return browser.post(f"{url}/{action}", follow_redirects=True)
@@ -99,7 +101,9 @@ ILLEGAL = [
 
 
 def _flashes(html: str) -> list[str]:
-    return re.findall(r'<div class="flash flash-(?:error|warning)" role="(?:status|alert)">(.*?)</div>', html, re.S)
+    """The refusals a page shows: its messages, and the errors next to fields."""
+    return (re.findall(r'<div class="flash flash-(?:error|warning)" role="(?:status|alert)">(.*?)</div>', html, re.S)
+            + [m for m in re.findall(r'<p class="error"[^>]*>(.*?)</p>', html, re.S) if m.strip()])
 
 
 @pytest.mark.parametrize("actor,status,action,told", ILLEGAL, ids=[f"{a}-{s}-{x}" for a, s, x, _ in ILLEGAL])

@@ -1,5 +1,8 @@
 """Blueprints. Each handler: load → check access → call operations → render."""
-from flask import Flask, render_template
+from flask import Flask, g, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 
 def register_views(app: Flask) -> None:
@@ -21,12 +24,24 @@ def register_views(app: Flask) -> None:
     def too_large(_e):
         return render_template("errors/error.html", code=413, message="上传的文件太大。"), 413
 
+    @app.errorhandler(CSRFError)
+    def stale_form(_e):
+        """A form served before the session changed: views that can, show it
+        again with what was typed (formtokens); others explain and lead back."""
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "shows_stale_form", False) and current_user.is_authenticated:
+            g.stale_form = True
+            try:
+                return app.ensure_sync(view)(**(request.view_args or {}))
+            except HTTPException as e:
+                return app.handle_http_exception(e)
+        return render_template("errors/error.html", code=400, back=True,
+                               message="页面已过期（可能您已退出或在其他窗口重新登录），刚才的操作没有执行。"
+                                       "请返回刚才的页面，刷新后再提交；返回时浏览器通常会保留您输入的内容。"), 400
+
     @app.errorhandler(400)
-    def bad_request(e):
-        message = "请求无效。"
-        if "CSRF" in str(getattr(e, "description", "")):
-            message = "页面已过期，请刷新后重试（您输入的内容请先复制保存）。"
-        return render_template("errors/error.html", code=400, message=message), 400
+    def bad_request(_e):
+        return render_template("errors/error.html", code=400, back=True, message="请求无效。"), 400
 
     @app.errorhandler(500)
     def server_error(_e):

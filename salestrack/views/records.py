@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
-from .. import access, operations
+from .. import access, formtokens, operations
 from ..extensions import db
 from ..formkit import registry
 from ..formkit.builder import build_form, errors as form_errors, form_data, validate_field
@@ -83,10 +83,34 @@ def _files_for(spec, form, record=None) -> dict[int, Attachment]:
     return {a.id: a for a in db.session.scalars(sa.select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
 
 
-def _render_form(spec, form, project, record=None, status=200, conflict=None):
+def _render_form(spec, form, project, record=None, status=200, conflict=None, stale=False):
     return render_page("records/edit.html", spec=spec, form=form, project=project, record=record,
                        sources=source_context(project), files=_files_for(spec, form, record),
-                       errors=form_errors(form), conflict=conflict), status
+                       errors=form_errors(form), conflict=conflict, stale=stale,
+                       version=request.form.get("version") if stale else None), status
+
+
+def _render_stale(spec, project, record=None):
+    """The posted form shown again, unchecked and unsaved, for a stale POST
+    (formtokens): everything typed is in it; files chosen must be chosen again."""
+    form = build_form(spec, formdata=MultiDict(request.form), users=picker_users(), draft=True)
+    files_lost = any(f.filename for f in request.files.values())
+    return _render_form(spec, form, project, record, status=400, stale="files" if files_lost else True)
+
+
+def _repeated(action: str):
+    """The answer to a POST whose one-time token was used already: what the
+    first one answered, nothing done twice. None when the token is unused."""
+    used = formtokens.prior_use()
+    return None if used is None else _after_duplicate(used.record_id, action)
+
+
+def _after_duplicate(record_id: int | None, action: str):
+    record = db.session.get(Record, record_id) if record_id else None
+    if record is None:
+        flash("此操作已完成（重复的提交已忽略）。", "info")
+        return redirect(url_for("main.home"))
+    return _after_save(record, action)
 
 
 def _saved_data(spec, form, record=None) -> dict:
@@ -104,6 +128,7 @@ def _after_save(record, action: str):
 
 
 @bp.route("/projects/<int:project_id>/sheets/<sheet>/new", methods=["GET", "POST"])
+@formtokens.shows_stale_form
 @login_required
 def new(project_id: int, sheet: str):
     project = access.get_visible_or_404(Project, project_id, current_user)
@@ -112,22 +137,38 @@ def new(project_id: int, sheet: str):
         abort(403)
     if request.method == "GET":
         return _render_form(spec, build_form(spec, users=picker_users()), project)
+    action = request.form.get("action", "draft")
+    if formtokens.is_stale():
+        return _render_stale(spec, project)
+    repeated = _repeated(action)
+    if repeated is not None:
+        return repeated
     form, valid = _form_for_post(spec)
     if not valid:
         return _render_form(spec, form, project, status=400)
     data = _saved_data(spec, form)
-    record = operations.create_record(current_user, project, spec, data,
-                                      attachment_ids=data_attachment_ids(spec, data))
-    return _after_save(record, request.form.get("action", "draft"))
+    try:
+        record = operations.create_record(current_user, project, spec, data,
+                                          attachment_ids=data_attachment_ids(spec, data), once=formtokens.posted())
+    except operations.AlreadyDone as e:
+        return _after_duplicate(e.record_id, action)
+    return _after_save(record, action)
 
 
 @bp.route("/records/<int:record_id>")
 @login_required
 def show(record_id: int):
-    record = access.get_visible_or_404(Record, record_id, current_user)
+    return show_page(access.get_visible_or_404(Record, record_id, current_user))
+
+
+def show_page(record: Record, status: int = 200, sign_error: str | None = None, sign_error_field: str | None = None,
+              comment: str = ""):
+    """The record page; after a refused signature, with the message next to
+    the signing form and the typed comment kept."""
     return render_page("records/show.html", record=record, doc=record_view(record),
                        spec=registry.get(record.sheet), can_edit=access.can_edit_record(current_user, record),
-                       signoff=signoff_context(record))
+                       signoff=signoff_context(record), sign_error=sign_error, sign_error_field=sign_error_field,
+                       comment=comment), status
 
 
 def signoff_context(record: Record) -> dict:
@@ -142,17 +183,25 @@ def signoff_context(record: Record) -> dict:
 
 
 @bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
+@formtokens.shows_stale_form
 @login_required
 def edit(record_id: int):
     record = access.get_visible_or_404(Record, record_id, current_user)
     spec = registry.get(record.sheet)
     if not access.can_edit_record(current_user, record):
         abort(403)
+    action = request.form.get("action", "draft")
+    if request.method == "POST" and not formtokens.is_stale():
+        repeated = _repeated(action)
+        if repeated is not None:
+            return repeated
     if record.status not in operations.EDITABLE_STATUSES:
         flash("表单正在审批中，不能修改；如需修改请先撤回。", "warning")
         return redirect(url_for(".show", record_id=record.id))
     if request.method == "GET":
         return _render_form(spec, build_form(spec, data=record.data, users=picker_users()), record.project, record)
+    if formtokens.is_stale():
+        return _render_stale(spec, record.project, record)
     form, valid = _form_for_post(spec, record)
     if not valid:
         return _render_form(spec, form, record.project, record, status=400)
@@ -164,13 +213,15 @@ def edit(record_id: int):
     try:
         linked = {a.id for a in record.attachments}
         record = operations.save_record(current_user, record, spec, data, expected, attachment_ids=[
-            i for i in data_attachment_ids(spec, data) if i not in linked])
+            i for i in data_attachment_ids(spec, data) if i not in linked], once=formtokens.posted())
+    except operations.AlreadyDone as e:
+        return _after_duplicate(e.record_id, action)
     except operations.ConflictError:
         return _conflict(spec, form, record, data)
     except operations.OperationError as e:
         flash(e.message, "error")
         return _render_form(spec, form, record.project, record, status=409)
-    return _after_save(record, request.form.get("action", "draft"))
+    return _after_save(record, action)
 
 
 def data_attachment_ids(spec, data) -> list[int]:

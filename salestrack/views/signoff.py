@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from .. import access, operations, workflow
+from .. import access, formtokens, operations, workflow
 from ..extensions import db
 from ..formkit import registry
 from ..formkit.builder import build_form
@@ -32,6 +32,7 @@ def _chosen_from_form(choices) -> dict[str, int]:
 
 
 @bp.route("/records/<int:record_id>/submit", methods=["GET", "POST"])
+@formtokens.shows_stale_form
 @login_required
 def submit(record_id: int):
     """Confirms the chain (and asks for the people the author picks), then
@@ -39,16 +40,25 @@ def submit(record_id: int):
     record, spec = _record(record_id)
     if record.author_id != current_user.id:
         abort(403)
+    if request.method == "POST" and formtokens.prior_use() is not None:
+        flash(f"已提交 {record.number}（重复的提交已忽略）。", "info")
+        return redirect(url_for("records.show", record_id=record.id))
     if record.status not in ("draft", "returned"):
         flash("此表单已在审批中或已批准。", "warning")
         return redirect(url_for("records.show", record_id=record.id))
     complete = _complete(spec, record)
     choices = workflow.choices(spec, current_user)
     error, field = None, None
-    if request.method == "POST" and complete:
+    if request.method == "POST" and formtokens.is_stale():
+        error = formtokens.STALE_MESSAGE
+    elif request.method == "POST" and complete:
         try:
-            operations.submit_record(current_user, record, spec, _chosen_from_form(choices))
+            operations.submit_record(current_user, record, spec, _chosen_from_form(choices),
+                                     once=formtokens.posted())
             flash(f"已提交 {record.number}，等待 {record.waiting_for.name} 审批。", "success")
+            return redirect(url_for("records.show", record_id=record.id))
+        except operations.AlreadyDone:
+            flash(f"已提交 {record.number}（重复的提交已忽略）。", "info")
             return redirect(url_for("records.show", record_id=record.id))
         except operations.OperationError as e:
             error, field = e.message, e.field
@@ -76,7 +86,7 @@ def _complete(spec, record) -> bool:
                     formdata.add(f"{item.key}-{i}-{col.key}", kind_of(col).to_input(row.get(col.key)))
         elif not item.source:
             _add_value(formdata, item, value)
-    return build_form(spec, formdata=formdata, users=picker_users()).validate()
+    return build_form(spec, formdata=formdata, users=picker_users(), request_form=False).validate()
 
 
 def _add_value(formdata, item, value):
@@ -100,26 +110,58 @@ def _default_choices(record, choices) -> dict[str, int]:
 
 
 @bp.post("/records/<int:record_id>/sign")
+@formtokens.shows_stale_form
 @login_required
 def sign(record_id: int):
+    """同意 or 退回 by the current slot's signer, from the inbox (htmx, the
+    row swaps in place) or the record page. The form carries the record
+    version the signer was shown: a sheet changed since is not signed, and
+    its current content is shown instead."""
     record, spec = _record(record_id)
     decision = request.form.get("decision", "")
-    try:
-        expected = int(request.form.get("slot", ""))
-    except ValueError:
-        expected = None
-    try:
-        operations.sign_record(current_user, record, spec, decision, request.form.get("comment", ""),
-                               expected_slot=expected)
-        message, ok = ("已退回" if decision == "returned" else "已签署"), True
-    except operations.OperationError as e:
-        message, ok = e.message, False
+    comment = request.form.get("comment", "")
+    done_message = "已退回" if decision == "returned" else "已签署"
+    field = None
+    if formtokens.is_stale():
+        message, ok = formtokens.STALE_MESSAGE, False
+    else:
+        try:
+            operations.sign_record(current_user, record, spec, decision, comment,
+                                   expected_slot=_int(request.form.get("slot")),
+                                   expected_version=_int(request.form.get("version")) or -1,
+                                   once=formtokens.posted())
+            message, ok = done_message, True
+        except operations.AlreadyDone:
+            message, ok = done_message, True
+        except operations.StaleError as e:
+            flash(e.message, "error")
+            return _to_record(record)
+        except operations.OperationError as e:
+            message, ok, field = e.message, False, e.field
+    db.session.refresh(record)
     if request.headers.get("HX-Request"):
-        db.session.refresh(record)
-        return render_page("signoff/_inbox_row.html", r=record, done=ok, message=message,
-                           overdue=workflow.is_overdue(record)), 200 if ok else 409
-    flash(message, "success" if ok else "error")
-    return redirect(url_for("records.show", record_id=record.id))
+        return render_page("signoff/_inbox_row.html", r=record, done=ok, message=message, comment=comment,
+                           error_field=field, overdue=workflow.is_overdue(record)), 200 if ok else 409
+    if ok or workflow.acting_for(current_user, record) is None:  # no signing form to show the message at
+        flash(message, "success" if ok else "error")
+        return redirect(url_for("records.show", record_id=record.id))
+    from .records import show_page
+    return show_page(record, status=409, sign_error=message, sign_error_field=field, comment=comment)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _to_record(record):
+    """To the record page: a redirect, or for htmx a full-page navigation."""
+    url = url_for("records.show", record_id=record.id)
+    if request.headers.get("HX-Request"):
+        return Response(status=204, headers={"HX-Redirect": url})
+    return redirect(url)
 
 
 @bp.post("/records/<int:record_id>/withdraw")
