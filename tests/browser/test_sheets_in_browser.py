@@ -120,3 +120,68 @@ def test_pages_fit_a_phone_screen(browser, live_server, rep_project, path):
         assert projects_link.is_visible()
     finally:
         context.close()
+
+
+def test_a_double_click_on_save_files_one_sheet_and_the_buttons_show_they_are_working(page, rep_project):
+    rep, project, _ = rep_project
+    sign_in(page, rep.username, PASSWORD)
+    page.goto(f"/projects/{project.id}/sheets/phone_log/new")
+    page.get_by_label("电话记录 第1行 找到谁").fill("顾总")
+    page.get_by_label("电话记录 第1行 电话沟通内容").fill("约定下周技术交流")
+    # What the page shows while the request is on its way, noted where the
+    # next page can read it (the tab's sessionStorage).
+    page.evaluate("""() => {
+        const form = document.querySelector('form.sheet-form');
+        new MutationObserver(() => {
+            const save = [...form.querySelectorAll('button')].find(b => b.textContent.trim() === '保存草稿');
+            if (form.getAttribute('aria-busy') === 'true')
+                sessionStorage.setItem('seen', JSON.stringify({
+                    disabled: [...form.querySelectorAll('button')].every(b => b.disabled),
+                    busy: save.classList.contains('is-busy')}));
+        }).observe(form, {attributes: true, subtree: true});
+    }""")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/new" in r.url else None)
+    page.get_by_role("button", name="保存草稿").dblclick()
+    page.wait_for_url(re.compile(r"/records/\d+$"))
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('seen'))") == {"disabled": True, "busy": True}
+    assert len(posts) == 1
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Record)) == 1
+
+
+def test_returning_from_the_inbox_asks_for_a_reason_and_a_confirmation(page, rep_project):
+    from salestrack import operations
+    from salestrack.formkit import registry
+    rep, project, manager = rep_project
+    spec = registry.get("phone_log")
+    record = operations.create_record(rep, project, spec, {"date": "2026-11-20", "calls": [
+        {"reached": "顾总", "content": "约定技术交流"}]})
+    operations.submit_record(rep, record, spec, {})
+    sign_in(page, manager.username, PASSWORD)
+    page.goto("/inbox/")
+    item = page.locator(f"#inbox-{record.id}")
+    dialogs, answer = [], {"ok": False}
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept() if answer["ok"] else d.dismiss()))
+    item.get_by_role("button", name="退回").click()
+    assert item.locator(".error").inner_text() == "退回时请填写退回原因" and dialogs == []
+    item.get_by_role("textbox").fill("请补充对方职务")
+    item.get_by_role("button", name="退回").click()  # asked, and 取消
+    page.wait_for_timeout(300)
+    assert len(dialogs) == 1 and "退回" in dialogs[0]
+    db.session.rollback()
+    assert db.session.get(Record, record.id).status == "submitted"
+    answer["ok"] = True
+    item.get_by_role("button", name="退回").click()
+    page.locator(f"#inbox-{record.id} .flash-success").wait_for()
+    db.session.rollback()
+    assert db.session.get(Record, record.id).status == "returned"
+    assert len(dialogs) == 2
+    author = page.context.browser.new_context(base_url=page.url.split("/inbox")[0]).new_page()
+    try:
+        sign_in(author, rep.username, PASSWORD)
+        author.goto(f"/records/{record.id}")
+        banner = author.locator(".returned-banner").inner_text()
+        assert manager.name in banner and "请补充对方职务" in banner
+    finally:
+        author.context.close()
