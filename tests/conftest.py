@@ -77,6 +77,7 @@ class BrowserClient(FlaskClient):
         headers = dict(kwargs.get("headers") or {})
         if (method in ("POST", "PUT", "PATCH", "DELETE") and args and isinstance(args[0], str)
                 and (data is None or isinstance(data, dict)) and "X-CSRFToken" not in headers
+                and "input_stream" not in kwargs
                 and "csrf_token" not in (data or {})):
             served = self.served_form(args[0])
             if isinstance(data, MultiDict):  # repeated names (table cells, checks) stay as they are

@@ -48,7 +48,7 @@ def test_too_large_a_file_is_refused_with_a_message_and_the_sheet_kept(app, clie
     filled = world.fill(REQUEST)
     filled.uploads = {}
     filled.replace("support_needed", "需要两名工程师驻场")
-    data = filled.post_data()
+    data = {**client.served_form(new_url(world.project, REQUEST)), **filled.post_data()}  # a body made by hand
     data["attachments__upload"] = FileStorage(BytesIO(PDF_BYTES + b"0" * limit), filename="设备清单.pdf")
     # encoded in memory: the test client would spool it to a temporary file it never closes
     body, length, boundary = stream_encode_multipart(data, use_tempfile=False)
