@@ -53,6 +53,13 @@ def _count(model, *where) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
+def _waiting(w) -> Record:
+    """A resource request the rep has submitted: it waits for his manager (then 总经理, 人力资源)."""
+    record = file_sheet(w, spec("resource_request"))
+    submit(w, record)
+    return record
+
+
 WHEN = pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at the same instant"])
 
 
@@ -108,9 +115,8 @@ def test_submitting_twice_submits_once(world, at_once):
 @WHEN
 @pytest.mark.parametrize("from_inbox", [False, True], ids=["record page", "inbox"])
 def test_signing_twice_signs_once(world, at_once, from_inbox):
-    w, sheet = world, spec("resource_request")
-    record = file_sheet(w, sheet)
-    submit(w, record)
+    w = world
+    record = _waiting(w)
     client = w.browser(w.manager)
     url = f"/records/{record.id}/sign"
     body = _form(client, url, {"decision": "approved", "comment": "同意派人"})
@@ -125,9 +131,8 @@ def test_signing_twice_signs_once(world, at_once, from_inbox):
 
 
 def test_returning_twice_returns_once(world):
-    w, sheet = world, spec("resource_request")
-    record = file_sheet(w, sheet)
-    submit(w, record)
+    w = world
+    record = _waiting(w)
     client = w.browser(w.manager)
     url = f"/records/{record.id}/sign"
     body = _form(client, url, {"decision": "returned", "comment": "请补充支援原因"})
@@ -154,8 +159,7 @@ def _change_while_open(w, record, sheet, value):
 @pytest.mark.parametrize("from_inbox", [False, True], ids=["record page", "inbox"])
 def test_a_sheet_changed_after_the_signer_opened_it_is_not_signed(world, decision, from_inbox):
     w, sheet = world, spec("resource_request")
-    record = file_sheet(w, sheet)
-    submit(w, record)
+    record = _waiting(w)
     signer = w.browser(w.manager)
     url = f"/records/{record.id}/sign"
     seen = _form(signer, url, {"decision": decision, "comment": "理由充分"})  # the page he has open
@@ -224,9 +228,8 @@ def test_a_form_from_before_the_one_time_tokens_is_shown_again_not_saved(world):
 
 
 def test_a_stale_signature_keeps_the_comment_typed(world, login):
-    w, sheet = world, spec("resource_request")
-    record = file_sheet(w, sheet)
-    submit(w, record)
+    w = world
+    record = _waiting(w)
     signer = w.browser(w.manager)
     url = f"/records/{record.id}/sign"
     seen = _form(signer, url, {"decision": "returned", "comment": "请把驻场人数写清楚"})

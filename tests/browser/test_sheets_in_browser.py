@@ -83,7 +83,9 @@ def test_leaving_with_unsaved_changes_asks_first(page, rep_project):
     assert "/sheets/visit_report/new" in page.url
 
 
-def test_manager_approves_from_the_inbox_in_place(page, rep_project):
+@pytest.fixture
+def waiting_phone_log(rep_project):
+    """A phone log the rep has submitted: it waits for his manager."""
     from salestrack import operations
     from salestrack.formkit import registry
     rep, project, manager = rep_project
@@ -91,6 +93,12 @@ def test_manager_approves_from_the_inbox_in_place(page, rep_project):
     record = operations.create_record(rep, project, spec, {"date": "2026-11-20", "calls": [
         {"reached": "顾总", "content": "约定技术交流"}]})
     operations.submit_record(rep, record, spec, {})
+    return record
+
+
+def test_manager_approves_from_the_inbox_in_place(page, rep_project, waiting_phone_log):
+    rep, project, manager = rep_project
+    record = waiting_phone_log
     sign_in(page, manager.username, PASSWORD)
     page.goto("/inbox/")
     page.evaluate("window.__same_page = true")
@@ -150,14 +158,9 @@ def test_a_double_click_on_save_files_one_sheet_and_the_buttons_show_they_are_wo
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Record)) == 1
 
 
-def test_returning_from_the_inbox_asks_for_a_reason_and_a_confirmation(page, rep_project):
-    from salestrack import operations
-    from salestrack.formkit import registry
+def test_returning_from_the_inbox_asks_for_a_reason_and_a_confirmation(page, rep_project, waiting_phone_log):
     rep, project, manager = rep_project
-    spec = registry.get("phone_log")
-    record = operations.create_record(rep, project, spec, {"date": "2026-11-20", "calls": [
-        {"reached": "顾总", "content": "约定技术交流"}]})
-    operations.submit_record(rep, record, spec, {})
+    record = waiting_phone_log
     sign_in(page, manager.username, PASSWORD)
     page.goto("/inbox/")
     item = page.locator(f"#inbox-{record.id}")
