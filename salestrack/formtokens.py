@@ -62,5 +62,24 @@ def shows_stale_form(view):
     return view
 
 
+def keeps_form_over_login(view):
+    """Marks a sheet form view whose typed input survives a sign-in: a POST
+    that arrives signed out is answered with the sign-in page carrying what
+    was typed, and after signing in the form comes back with it (see
+    views.auth.login, operations.keep_form). Put it under the route decorator."""
+    view.keeps_form_over_login = True
+    return shows_stale_form(view)
+
+
+CARRY_PREFIX = "carry:"
+
+
+def carried_pairs(form) -> list[tuple[str, str]]:
+    """The typed inputs a sign-in page carries: every posted pair but the
+    tokens and the pressed button."""
+    return [(name, value) for name, value in form.items(multi=True)
+            if name not in ("csrf_token", FIELD, "action")]
+
+
 def init_app(app) -> None:
     app.jinja_env.globals.update(form_token_input=hidden_input)

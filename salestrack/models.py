@@ -273,6 +273,18 @@ class Attachment(db.Model):
     record: Mapped[Record | None] = relationship(back_populates="attachments")
 
 
+class KeptForm(db.Model):
+    """What a signed-out user had typed into a sheet form when he saved it:
+    kept when he signs in again from the page that told him, handed back
+    once to the same form for the same user, then deleted."""
+    __tablename__ = "kept_forms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(sa.String(300))
+    pairs: Mapped[list[Any]] = mapped_column(sa.JSON)  # [[input name, value], …] as posted
+    kept_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class UsedFormToken(db.Model):
     """The one-time token of a rendered form whose act (save, submit, sign,
     return) has been done. The same POST arriving again — a double click, a

@@ -683,6 +683,35 @@ def set_implementation_status(actor: User, record, status: str) -> None:
 
 
 # ── notifications and exports ─────────────────────────────────────────────
+KEPT_FORM_HOURS = 24
+
+
+def keep_form(user: User, path: str, pairs: list[tuple[str, str]]) -> None:
+    """Keeps what `user` had typed into the sheet form at `path` (a same-site
+    path) when he posted it signed out: [(input name, value), …]. Only his
+    latest one per path is kept; taken back by take_kept_form. UI state, not a
+    business act: no audit event (like marking notifications read)."""
+    from .models import KeptForm
+    with write_transaction():
+        db.session.execute(sa.delete(KeptForm).where(KeptForm.user_id == user.id, KeptForm.path == path))
+        db.session.add(KeptForm(user_id=user.id, path=path[:300], pairs=[[str(n), str(v)] for n, v in pairs]))
+
+
+def take_kept_form(user: User, path: str) -> list[tuple[str, str]] | None:
+    """The pairs `user` kept for the form at `path` within KEPT_FORM_HOURS,
+    once: they are deleted as they are handed back. None if there are none."""
+    from .models import KeptForm
+    with write_transaction():
+        kept = db.session.scalars(sa.select(KeptForm).where(KeptForm.user_id == user.id, KeptForm.path == path)
+                                  .order_by(KeptForm.id.desc())).first()
+        if kept is None:
+            return None
+        pairs = [(n, v) for n, v in kept.pairs]
+        fresh = kept.kept_at >= utcnow() - timedelta(hours=KEPT_FORM_HOURS)
+        db.session.execute(sa.delete(KeptForm).where(KeptForm.user_id == user.id, KeptForm.path == path))
+    return pairs if fresh else None
+
+
 def mark_notifications_read(user: User, ids=None) -> int:
     """Marks `user`'s unread notifications read: those in `ids`, or all of
     them when `ids` is None. Others' ids are ignored. Returns how many."""

@@ -240,3 +240,46 @@ def test_a_stale_signature_keeps_the_comment_typed(world, login):
     page = answer.get_data(as_text=True)
     assert "页面已过期" in page and "请把驻场人数写清楚</textarea>" in page
     assert reload(record).status == "submitted"
+
+
+def test_a_form_saved_while_signed_out_comes_back_with_everything_typed_after_signing_in(world):
+    from tests.conftest import PASSWORD
+    w, sheet = world, spec("visit_report")
+    client = w.browser(w.rep)
+    url = f"/projects/{w.project.id}/sheets/{sheet.key}/new"
+    body = _form(client, url, fill(sheet, w) + [("action", "draft")])  # the first tab, filled in
+    client.post("/logout")  # another tab: signed out, not back in
+
+    asked = client.post(url, data=body)
+    assert asked.status_code == 401
+    page = asked.get_data(as_text=True)
+    assert "您已退出登录，刚才填写的表单" in page and "还没有保存" in page
+    sign_in = MultiDict(lxml.html.fromstring(page).xpath("//form[.//input[@type='password']]")[0].form_values())
+    sign_in["username"], sign_in["password"] = w.rep.username, PASSWORD
+    signed = client.post("/login", data=sign_in)
+    assert signed.status_code == 302 and signed.headers["Location"] == url
+    assert _count(Record) == 0
+
+    back = client.get(url)
+    assert back.status_code == 200 and "您重新登录前输入的内容都在下面" in back.get_data(as_text=True)
+    typed = {k: v for k, v in body.items(multi=False) if k not in ("csrf_token", "form_token", "action")}
+    shown = _inputs(back.get_data(as_text=True))
+    assert {k: shown.get(k) for k in typed} == typed
+    assert "您重新登录前输入的内容" not in client.get(url).get_data(as_text=True)  # handed back once
+    resend = MultiDict(body)
+    for name, value in lxml.html.fromstring(back.get_data(as_text=True)).xpath(
+            "//form[contains(@class, 'sheet-form')]")[0].form_values():
+        if name in ("csrf_token", "form_token"):
+            resend[name] = value
+    assert client.post(url, data=resend).status_code == 302 and _count(Record) == 1
+
+
+def test_kept_input_goes_back_only_to_the_one_who_typed_it(world, login):
+    from salestrack import operations
+    w = world
+    url = f"/projects/{w.project.id}/sheets/visit_report/new"
+    operations.keep_form(w.rep2, url, [("visitee", "王芳留下的王总")])  # another person, the same form
+    operations.keep_form(w.rep, f"/projects/{w.project.id}/sheets/phone_log/new", [("date", "2026-03-01")])
+    assert "王芳留下的王总" not in w.browser(w.rep).get(url).get_data(as_text=True)
+    operations.keep_form(w.rep, url, [("visitee", "张伟的王总")])
+    assert "张伟的王总" in w.browser(w.rep).get(url).get_data(as_text=True)

@@ -1,5 +1,7 @@
 """Blueprints. Each handler: load → check access → call operations → render."""
 from flask import Flask, g, render_template, request
+
+from .. import formtokens
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -35,9 +37,12 @@ def register_views(app: Flask) -> None:
                 return app.ensure_sync(view)(**(request.view_args or {}))
             except HTTPException as e:
                 return app.handle_http_exception(e)
-        return render_template("errors/error.html", code=400, back=True,
-                               message="页面已过期（可能您已退出或在其他窗口重新登录），刚才的操作没有执行。"
-                                       "请返回刚才的页面，刷新后再提交；返回时浏览器通常会保留您输入的内容。"), 400
+        if getattr(view, "keeps_form_over_login", False):
+            from .auth import sign_in_keeping
+            return sign_in_keeping(request.path, formtokens.carried_pairs(request.form))
+        return render_template("errors/error.html", code=400, title="页面已过期", back=True,
+                               message="您已退出登录，或在其他窗口重新登录过，刚才的操作没有执行。"
+                                       "请返回刚才的页面，刷新后再提交。"), 400
 
     @app.errorhandler(400)
     def bad_request(_e):

@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import operations
+from .. import formtokens, operations
 from ..extensions import db
 from ..models import User
 from .common import render_page
@@ -56,13 +56,33 @@ def login():
                 session.clear()  # a fresh session at every sign-in
                 login_user(user, remember=form.remember.data)
                 operations.log_login(user)
+                carry_path = _safe_next(request.form.get("carry_path"))
+                if carry_path:  # back to the form he was filling, with what he typed
+                    operations.keep_form(user, carry_path, _carried())
+                    return redirect(carry_path)
                 return redirect(next_url or url_for("main.home"))
             operations.log_failed_login(username, user)
             error = "用户名或密码错误。"
             status = 401
     elif request.method == "POST":
         status = 400
-    return render_page("auth/login.html", form=form, error=error), status
+    carry = None
+    if _safe_next(request.form.get("carry_path")):  # a failed try keeps carrying it
+        carry = {"path": request.form["carry_path"], "pairs": _carried()}
+    return render_page("auth/login.html", form=form, error=error, carry=carry), status
+
+
+def _carried() -> list[tuple[str, str]]:
+    prefix = formtokens.CARRY_PREFIX
+    return [(name[len(prefix):], value) for name, value in request.form.items(multi=True) if name.startswith(prefix)]
+
+
+def sign_in_keeping(path: str, pairs: list[tuple[str, str]]):
+    """The sign-in page for someone whose sheet form arrived signed out: it
+    carries what he typed (hidden inputs), and signing in brings him back to
+    the form with it (operations.keep_form). 401."""
+    return render_page("auth/login.html", form=LoginForm(formdata=None), error=None,
+                       carry={"path": path, "pairs": pairs}), 401
 
 
 @bp.post("/logout")

@@ -83,11 +83,13 @@ def _files_for(spec, form, record=None) -> dict[int, Attachment]:
     return {a.id: a for a in db.session.scalars(sa.select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
 
 
-def _render_form(spec, form, project, record=None, status=200, conflict=None, stale=False):
+def _render_form(spec, form, project, record=None, status=200, conflict=None, stale=False, version=None):
+    """The sheet's form page. `stale`: True/'files' for a stale POST shown
+    again, 'kept' for input kept over a sign-in; `version`: the record version
+    the user's page had (else the current one)."""
     return render_page("records/edit.html", spec=spec, form=form, project=project, record=record,
                        sources=source_context(project), files=_files_for(spec, form, record),
-                       errors=form_errors(form), conflict=conflict, stale=stale,
-                       version=request.form.get("version") if stale else None), status
+                       errors=form_errors(form), conflict=conflict, stale=stale, version=version), status
 
 
 def _render_stale(spec, project, record=None):
@@ -95,7 +97,18 @@ def _render_stale(spec, project, record=None):
     (formtokens): everything typed is in it; files chosen must be chosen again."""
     form = build_form(spec, formdata=MultiDict(request.form), users=picker_users(), draft=True)
     files_lost = any(f.filename for f in request.files.values())
-    return _render_form(spec, form, project, record, status=400, stale="files" if files_lost else True)
+    return _render_form(spec, form, project, record, status=400, stale="files" if files_lost else True,
+                        version=request.form.get("version"))
+
+
+def _kept_form(spec, project, record=None):
+    """The form with what the user typed before he had to sign in again
+    (operations.keep_form), unsaved; None when nothing was kept for it."""
+    pairs = operations.take_kept_form(current_user, request.path)
+    if pairs is None:
+        return None
+    form = build_form(spec, formdata=MultiDict(pairs), users=picker_users(), draft=True)
+    return _render_form(spec, form, project, record, stale="kept", version=dict(pairs).get("version"))
 
 
 def _repeated(action: str):
@@ -128,7 +141,7 @@ def _after_save(record, action: str):
 
 
 @bp.route("/projects/<int:project_id>/sheets/<sheet>/new", methods=["GET", "POST"])
-@formtokens.shows_stale_form
+@formtokens.keeps_form_over_login
 @login_required
 def new(project_id: int, sheet: str):
     project = access.get_visible_or_404(Project, project_id, current_user)
@@ -136,7 +149,7 @@ def new(project_id: int, sheet: str):
     if not access.can_file_sheet(current_user, project):
         abort(403)
     if request.method == "GET":
-        return _render_form(spec, build_form(spec, users=picker_users()), project)
+        return _kept_form(spec, project) or _render_form(spec, build_form(spec, users=picker_users()), project)
     action = request.form.get("action", "draft")
     if formtokens.is_stale():
         return _render_stale(spec, project)
@@ -183,7 +196,7 @@ def signoff_context(record: Record) -> dict:
 
 
 @bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
-@formtokens.shows_stale_form
+@formtokens.keeps_form_over_login
 @login_required
 def edit(record_id: int):
     record = access.get_visible_or_404(Record, record_id, current_user)
@@ -199,7 +212,8 @@ def edit(record_id: int):
         flash("表单正在审批中，不能修改；如需修改请先撤回。", "warning")
         return redirect(url_for(".show", record_id=record.id))
     if request.method == "GET":
-        return _render_form(spec, build_form(spec, data=record.data, users=picker_users()), record.project, record)
+        return _kept_form(spec, record.project, record) or _render_form(
+            spec, build_form(spec, data=record.data, users=picker_users()), record.project, record)
     if formtokens.is_stale():
         return _render_stale(spec, record.project, record)
     form, valid = _form_for_post(spec, record)
