@@ -470,7 +470,7 @@ def submit_record(actor: User, record, spec, chosen: dict[str, int], once: str |
         if not spec.slots:
             raise OperationError("此表单无需审批")
         try:
-            chain = workflow.resolve_chain(spec, actor, record.data or {}, chosen)
+            chain = workflow.resolve_chain(spec, actor, record.data or {}, chosen, project=record.project)
         except workflow.ChainError as e:
             raise OperationError(e.message, e.slot)
         record.round += 1

@@ -43,10 +43,12 @@ def source_context(project: Project) -> dict:
     return context
 
 
-def picker_users() -> list[tuple[int, str, str]]:
-    """(id, name, role) of everyone a user field may name."""
-    return [(u.id, u.name, u.role) for u in db.session.scalars(
-        sa.select(User).where(User.active).order_by(User.name))]
+def picker_users(user: User | None = None) -> list[tuple[int, str, str]]:
+    """(id, name, role) of everyone a user field may name, by name; with
+    `user` (the person filling the sheet), the people of his team first."""
+    from .workflow import own_team_first
+    people = list(db.session.scalars(sa.select(User).where(User.active).order_by(User.name)))
+    return [(u.id, u.name, u.role) for u in own_team_first(people, user)]
 
 
 def user_names() -> dict[int, str]:

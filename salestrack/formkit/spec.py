@@ -156,10 +156,12 @@ class FormSpec:
 
 
 def parse_signer(rule: str) -> tuple[str, object]:
-    """Split a signer rule: ('team_manager', None), ('role', 'gm'),
-    ('chosen', 'implementation') or ('table', ('reviewers', 'name'))."""
-    if rule == "team_manager":
-        return "team_manager", None
+    """Split a signer rule: ('team_manager', None), ('project_owner', None)
+    — the project's account manager (客户经理), who signs even when he is the
+    author —, ('role', 'gm'), ('chosen', 'implementation') or
+    ('table', ('reviewers', 'name'))."""
+    if rule in ("team_manager", "project_owner"):
+        return rule, None
     if not isinstance(rule, str):
         raise ValueError(f"signer rule must be a string: {rule!r}")
     head, _, arg = rule.partition(":")

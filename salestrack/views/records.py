@@ -63,7 +63,7 @@ def _form_for_post(spec, record=None):
     formdata = MultiDict(request.form)
     upload_problems = _store_uploads(spec, formdata)
     draft = request.form.get("action", "draft") == "draft"
-    form = build_form(spec, formdata=formdata, users=picker_users(), draft=draft)
+    form = build_form(spec, formdata=formdata, users=picker_users(current_user), draft=draft)
     valid = form.validate()
     for key, messages in upload_problems.items():
         form[key].errors = list(form[key].errors) + messages
@@ -93,7 +93,7 @@ def _render_form(spec, form, project, record=None, status=200, conflict=None, st
 def _render_stale(spec, project, record=None):
     """The posted form shown again, unchecked and unsaved, for a stale POST
     (formtokens): everything typed is in it; files chosen must be chosen again."""
-    form = build_form(spec, formdata=MultiDict(request.form), users=picker_users(), draft=True)
+    form = build_form(spec, formdata=MultiDict(request.form), users=picker_users(current_user), draft=True)
     files_lost = any(f.filename for f in request.files.values())
     return _render_form(spec, form, project, record, status=400, stale="files" if files_lost else True)
 
@@ -136,7 +136,7 @@ def new(project_id: int, sheet: str):
     if not access.can_file_sheet(current_user, project):
         abort(403)
     if request.method == "GET":
-        return _render_form(spec, build_form(spec, users=picker_users()), project)
+        return _render_form(spec, build_form(spec, users=picker_users(current_user)), project)
     action = request.form.get("action", "draft")
     if formtokens.is_stale():
         return _render_stale(spec, project)
@@ -199,7 +199,7 @@ def edit(record_id: int):
         flash("表单正在审批中，不能修改；如需修改请先撤回。", "warning")
         return redirect(url_for(".show", record_id=record.id))
     if request.method == "GET":
-        return _render_form(spec, build_form(spec, data=record.data, users=picker_users()), record.project, record)
+        return _render_form(spec, build_form(spec, data=record.data, users=picker_users(current_user)), record.project, record)
     if formtokens.is_stale():
         return _render_stale(spec, record.project, record)
     form, valid = _form_for_post(spec, record)
@@ -252,7 +252,7 @@ def check(sheet: str):
     spec = _spec_or_404(sheet)
     name = request.headers.get("HX-Trigger-Name") or request.form.get("_field", "")
     try:
-        messages = validate_field(spec, name, request.form.getlist(name), users=picker_users())
+        messages = validate_field(spec, name, request.form.getlist(name), users=picker_users(current_user))
     except KeyError:
         abort(400)
     return f'<p class="error" id="{escape(name)}-error" aria-live="polite">{escape("；".join(messages))}</p>'
@@ -271,7 +271,7 @@ def row(sheet: str, table: str):
     index = request.args.get("index", 0, type=int) or 0
     if not 0 <= index < 10_000:
         abort(400)
-    form = build_form(spec, users=picker_users(), row_counts={table: index + 1})
+    form = build_form(spec, users=picker_users(current_user), row_counts={table: index + 1})
     return render_template("records/_row.html", spec=spec, table=spec.table(table), field=form[table],
                            entry=form[table].entries[index], index=index, oob_add_button=True)
 
