@@ -16,7 +16,8 @@ from ..formkit.builder import build_form, errors as form_errors, form_data, vali
 from ..formkit.diff import diff
 from ..models import Attachment, Customer, Project, Record
 from ..process import RECORD_STATUSES
-from ..records import (customer_column_problems, detect_upload_type, picker_users, record_view, sheets_by_group,
+from ..records import (CLEAR_INPUT, CLEAR_KEY, cleared_fields, prefill_values, customer_column_problems,
+                       detect_upload_type, picker_users, record_view, sheets_by_group,
                        source_context, usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS)
 from ..formkit.printable import printable
 from .common import page_number, render_page
@@ -84,7 +85,11 @@ def _files_for(spec, form, record=None) -> dict[int, Attachment]:
 
 
 def _render_form(spec, form, project, record=None, status=200, conflict=None, stale=False):
-    return render_page("records/edit.html", spec=spec, form=form, project=project, record=record,
+    if request.method == "POST":
+        cleared = cleared_fields(spec, request.form.getlist(CLEAR_INPUT))
+    else:
+        cleared = (record.data or {}).get(CLEAR_KEY) or [] if record else []
+    return render_page("records/edit.html", spec=spec, form=form, project=project, record=record, cleared=cleared,
                        sources=source_context(project), files=_files_for(spec, form, record),
                        errors=form_errors(form), conflict=conflict, stale=stale,
                        version=request.form.get("version") if stale else None), status
@@ -115,6 +120,9 @@ def _after_duplicate(record_id: int | None, action: str):
 
 def _saved_data(spec, form, record=None) -> dict:
     data = form_data(spec, form)
+    cleared = cleared_fields(spec, request.form.getlist(CLEAR_INPUT))
+    if cleared:
+        data[CLEAR_KEY] = cleared
     for field in (f for f in spec.fields() if f.kind == "files"):
         data[field.key] = usable_attachment_ids(current_user, record, data.get(field.key)) or None
     return data
@@ -136,7 +144,8 @@ def new(project_id: int, sheet: str):
     if not access.can_file_sheet(current_user, project):
         abort(403)
     if request.method == "GET":
-        return _render_form(spec, build_form(spec, users=picker_users(current_user)), project)
+        return _render_form(spec, build_form(spec, data=prefill_values(spec, project) or None,
+                                             users=picker_users(current_user)), project)
     action = request.form.get("action", "draft")
     if formtokens.is_stale():
         return _render_stale(spec, project)
