@@ -90,6 +90,8 @@ def test_approval_writes_changes_lists_them_and_a_blank_keeps_the_stored_value(w
     assert record.data["_clear"] == ["address"]
     reload(customer)
     assert customer.address == ON_FILE["address"]  # still a draft
+    shown = lxml_html.fromstring(page(world, world.manager, f"/records/{record.id}")).xpath("//*[@id='to-clear']")
+    assert shown and "地址" in shown[0].text_content()  # the 信息审核人 sees what approval will clear
     assert submit(world, record).status_code == 302
     reload(record)
     assert [s["signer_id"] for s in record.chain] == [world.manager.id]  # 信息审核人
