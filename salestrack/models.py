@@ -55,8 +55,9 @@ class User(UserMixin, db.Model):
 
 
 class Customer(db.Model):
-    """The customer master. 客户基本信息表 is its sheet: filing that sheet
-    updates the columns here; `profile` keeps the sheet's other fields."""
+    """The customer master. 客户基本信息表 is its sheet: its final approval
+    updates the columns here; `profile` keeps the sheet's other fields (and
+    合同评审记录's bank and tax data). Each change is a CustomerChange."""
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_no: Mapped[str] = mapped_column(sa.String(30), unique=True)
@@ -78,6 +79,26 @@ class Customer(db.Model):
     team: Mapped[Team | None] = relationship()
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     projects: Mapped[list[Project]] = relationship(back_populates="customer", order_by="Project.id.desc()")
+
+
+class CustomerChange(db.Model):
+    """One line of the customer's 信息修改记录: a master field changed from
+    `old_value` to `new_value` (as printed), by whom and through which
+    approved sheet (or the customer edit page when record_id is None)."""
+    __tablename__ = "customer_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("records.id", ondelete="SET NULL"))
+    field_key: Mapped[str] = mapped_column(sa.String(40))
+    field_label: Mapped[str] = mapped_column(sa.String(80))
+    old_value: Mapped[str | None] = mapped_column(sa.Text)
+    new_value: Mapped[str | None] = mapped_column(sa.Text)
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))  # 填写人
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))  # 信息审核人
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[User | None] = relationship(foreign_keys=[changed_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    record: Mapped["Record | None"] = relationship(foreign_keys=[record_id])
 
 
 class Project(db.Model):

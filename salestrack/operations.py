@@ -184,9 +184,22 @@ def create_customer(actor: User, **fields) -> Customer:
     return customer
 
 
+def _customer_labels() -> dict[str, str]:
+    """Labels of the customer columns as 客户基本信息表 prints them."""
+    from .formkit import registry
+    labels = {}
+    for spec in registry.all_specs():
+        for field in spec.master_fields():
+            labels.setdefault(field.prefill.partition(".")[2], field.label)
+    return labels
+
+
 def update_customer(actor: User, customer: Customer, **fields) -> Customer:
+    """The customer edit page (owner/manager): the changed columns are set and
+    each change is listed in the customer's 信息修改记录."""
     with write_transaction():
         _locked(customer)
+        from .models import CustomerChange
         changed = {}
         for key in CUSTOMER_COLUMNS:
             if key in fields and (fields[key] or None) != getattr(customer, key):
@@ -194,6 +207,11 @@ def update_customer(actor: User, customer: Customer, **fields) -> Customer:
                 setattr(customer, key, fields[key] or None)
         if not customer.name:
             raise OperationError("请填写企业名称", "name")
+        labels = _customer_labels()
+        for key, (old, new) in changed.items():  # listed in 信息修改记录 like an approved sheet's changes
+            db.session.add(CustomerChange(customer_id=customer.id, field_key=key, field_label=labels.get(key, key),
+                                          old_value=old, new_value=new, changed_by_id=actor.id,
+                                          approved_by_id=actor.id, at=utcnow()))
         customer.updated_at = utcnow()
         audit.append("customer_update", actor, target=customer, target_label=customer.customer_no, detail=changed)
     return customer
@@ -314,21 +332,75 @@ def _record_number(spec) -> str:
 
 
 def _file_effects(actor: User, record, spec, data: dict) -> None:
-    """What filing a sheet does beyond the record: a follow-up sheet dates the
-    project's last follow-up; 客户基本信息表 updates the customer master."""
+    """What saving a sheet does beyond the record: a follow-up sheet dates the
+    project's last follow-up. Saving never writes master data: a sheet with
+    updates_customer changes the customer only at final approval
+    (_update_customer_master)."""
     now = utcnow()
     if spec.followup:
         project = record.project
         project.last_followup_at = now
-    if spec.updates_customer and record.customer_id:
-        customer = db.session.get(Customer, record.customer_id)
-        from .records import customer_fields_from_sheet
-        columns, profile = customer_fields_from_sheet(spec, data)
-        for key, value in columns.items():
-            setattr(customer, key, value)
-        customer.profile = profile
-        customer.info_record_id = record.id
+
+
+def _printed(field, value) -> str | None:
+    from .formkit.kinds import kind_of
+    from .records import is_blank
+    if is_blank(value):
+        return None
+    try:
+        return str(kind_of(field).to_input(value))
+    except Exception:  # a value stored by an older definition: show it as it is
+        return str(value)
+
+
+def _update_customer_master(approver: User, record, spec) -> list[dict]:
+    """At final approval of a sheet with updates_customer: the customer master
+    takes each master field (spec.master_fields) whose approved value differs
+    from what is on file. A blank field keeps the stored value unless the
+    author ticked its 清空 box (record.data['_clear']). Every change becomes a
+    line of the customer's 信息修改记录 (CustomerChange: who filled it, who
+    approved, field label, old → new, when). Returns the changes."""
+    from .models import CustomerChange
+    from .records import CUSTOMER_COLUMNS, is_blank, master_value
+    if not record.customer_id:
+        return []
+    customer = db.session.get(Customer, record.customer_id)
+    _locked(customer)
+    data = record.data or {}
+    cleared = set(data.get("_clear") or [])
+    profile = dict(customer.profile or {})
+    changes, now = [], utcnow()
+    for field in spec.master_fields():
+        attr = field.prefill.partition(".")[2]
+        old, new = master_value(customer, attr), data.get(field.key)
+        if is_blank(new):
+            if field.key not in cleared or is_blank(old):
+                continue
+            new = None
+        if new == old:
+            continue
+        if attr in CUSTOMER_COLUMNS.values():
+            if attr == "name" and is_blank(new):
+                continue  # a customer always has a name
+            setattr(customer, attr, new)
+        elif new is None:
+            profile.pop(attr, None)
+        else:
+            profile[attr] = new
+        change = {"field": field.key, "label": field.label, "old": _printed(field, old), "new": _printed(field, new)}
+        changes.append(change)
+        db.session.add(CustomerChange(customer_id=customer.id, record_id=record.id, field_key=field.key[:40],
+                                      field_label=field.label[:80], old_value=change["old"],
+                                      new_value=change["new"], changed_by_id=record.author_id,
+                                      approved_by_id=approver.id, at=now))
+    customer.profile = profile
+    if any(f.prefill == "customer.name" for f in spec.master_fields()):
+        customer.info_record_id = record.id  # the sheet that holds the whole master (客户基本信息表)
+    if changes:
         customer.updated_at = now
+        audit.append("customer_update", approver, target=customer, target_label=customer.customer_no,
+                     detail={"record": record.number, "changes": changes})
+    return changes
 
 
 def _add_revision(actor: User, record, spec, old: dict, new: dict):
@@ -470,7 +542,7 @@ def submit_record(actor: User, record, spec, chosen: dict[str, int], once: str |
         if not spec.slots:
             raise OperationError("此表单无需审批")
         try:
-            chain = workflow.resolve_chain(spec, actor, record.data or {}, chosen)
+            chain = workflow.resolve_chain(spec, actor, record.data or {}, chosen, project=record.project)
         except workflow.ChainError as e:
             raise OperationError(e.message, e.slot)
         record.round += 1
@@ -568,6 +640,8 @@ def _approve(actor: User, record, spec, author: User, digest: str) -> None:
     record.current_slot = None
     record.waiting_for_id = None
     record.waiting_since = None
+    if spec.updates_customer:
+        _update_customer_master(actor, record, spec)
     db.session.flush()
     archived = archive_final(record)
     audit.append("archive", actor, target=record, target_label=record.number,

@@ -43,37 +43,80 @@ def source_context(project: Project) -> dict:
     return context
 
 
-def picker_users() -> list[tuple[int, str, str]]:
-    """(id, name, role) of everyone a user field may name."""
-    return [(u.id, u.name, u.role) for u in db.session.scalars(
-        sa.select(User).where(User.active).order_by(User.name))]
+def picker_users(user: User | None = None) -> list[tuple[int, str, str]]:
+    """(id, name, role) of everyone a user field may name, by name; with
+    `user` (the person filling the sheet), the people of his team first."""
+    from .workflow import own_team_first
+    people = list(db.session.scalars(sa.select(User).where(User.active).order_by(User.name)))
+    return [(u.id, u.name, u.role) for u in own_team_first(people, user)]
 
 
 def user_names() -> dict[int, str]:
     return dict(db.session.execute(sa.select(User.id, User.name)).all())
 
 
-def customer_fields_from_sheet(spec, data: dict) -> tuple[dict, dict]:
-    """(customer columns, profile) from a 客户基本信息表's data."""
-    columns = {column: data.get(key) or None for key, column in CUSTOMER_COLUMNS.items() if key in data}
-    if not columns.get("name"):
-        columns.pop("name", None)  # a draft without a name keeps the master's
-    profile = {k: v for k, v in data.items() if k not in CUSTOMER_COLUMNS}
-    return columns, profile
+def master_value(customer, attr: str):
+    """What the customer master holds for `attr`: a customer column
+    (CUSTOMER_COLUMNS) or a key of Customer.profile; None when nothing."""
+    if attr in CUSTOMER_COLUMNS.values():
+        return getattr(customer, attr)
+    return (customer.profile or {}).get(attr)
+
+
+def prefill_values(spec, project: Project) -> dict:
+    """{field key: value} a new sheet opens with: each field's declared
+    `prefill` ('customer.<attr>' from the customer master, 'project.<attr>'
+    from the project), translated by its prefill_map; a value that is not
+    one of a choice field's choices is left out (the field stays blank)."""
+    from .formkit.spec import PREFILL_CUSTOMER
+    out = {}
+    for field in spec.fields():
+        if not field.prefill:
+            continue
+        head, _, attr = field.prefill.partition(".")
+        if field.prefill.startswith(PREFILL_CUSTOMER):
+            value = master_value(project.customer, attr)
+        else:
+            value = getattr(project, attr, None)
+        value = dict(field.prefill_map).get(value, value) if field.prefill_map else value
+        if value is None or value == "":
+            continue
+        if field.kind == "choice" and value not in field.choices:
+            continue
+        out[field.key] = value
+    return out
+
+
+# The 清空 box under a master field: ticked, a blank field erases the value on
+# file at approval; the ticked keys are stored in the sheet's data as "_clear".
+CLEAR_INPUT = "_clear"
+CLEAR_KEY = "_clear"
+
+
+def cleared_fields(spec, posted) -> list[str]:
+    """The master fields (spec.master_fields) whose 清空 box was ticked, from
+    the posted values; anything else is ignored."""
+    keys = {f.key for f in spec.master_fields() if not f.required}
+    return sorted({k for k in posted or [] if k in keys})
+
+
+def is_blank(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 def customer_column_problems(spec, data: dict) -> dict[str, str]:
     """Messages for values a customer-updating sheet would put in a customer
     column too short for them (the sheet itself allows longer text)."""
     from .models import Customer
-    if not spec.updates_customer:
-        return {}
     problems = {}
-    for key, column in CUSTOMER_COLUMNS.items():
+    for field in spec.master_fields():
+        column = field.prefill.partition(".")[2]
+        if column not in CUSTOMER_COLUMNS.values():
+            continue
         limit = Customer.__table__.c[column].type.length
-        value = data.get(key)
+        value = data.get(field.key)
         if isinstance(value, str) and limit and len(value) > limit:
-            problems[key] = f"内容过长，最多 {limit} 字"
+            problems[field.key] = f"内容过长，最多 {limit} 字"
     return problems
 
 

@@ -58,28 +58,49 @@ def _team_manager(author: User) -> User:
 
 def choices(spec, author: User) -> list[Choice]:
     """The slots the author must fill in when submitting: 'chosen:<role>'
-    slots, and role slots held by more than one person."""
+    slots, and role slots held by more than one person. Candidates of the
+    author's own team come first, then the others, each by name."""
     out = []
     for slot in spec.slots:
         kind, arg = parse_signer(slot.signer)
         if kind == "chosen" or (kind == "role" and len(_role_holders(arg, author)) > 1):
             out.append(Choice(slot.key, slot.label, arg,
-                              [(u.id, u.name) for u in _role_holders(arg, author)]))
+                              [(u.id, u.name) for u in own_team_first(_role_holders(arg, author), author)]))
     return out
+
+
+def own_team_first(people: list, author: User) -> list:
+    """`people` (Users, or (id, name, role, team_id) tuples) with those of the
+    author's team first; the order within each part is kept."""
+    def team(p):
+        return p.team_id if isinstance(p, User) else p[3]
+    if author is None or author.team_id is None:
+        return list(people)
+    return [p for p in people if team(p) == author.team_id] + [p for p in people if team(p) != author.team_id]
 
 
 def _role_holders(role: str, author: User) -> list[User]:
     return [u for u in _active(sa.select(User).where(User.role == role)) if u.id != author.id]
 
 
-def resolve_chain(spec, author: User, data: dict, chosen: dict[str, int]) -> list[dict]:
-    """The slots of this round with the person who signs each, in order."""
+def resolve_chain(spec, author: User, data: dict, chosen: dict[str, int], project=None) -> list[dict]:
+    """The slots of this round with the person who signs each, in order.
+    `project` is the record's project: a 'project_owner' slot is signed by its
+    owner (the account manager, 商务条款偏离表's 客户经理), also when he is the
+    author — such a chain entry carries author_signs=True."""
     chain = []
     for slot in spec.slots:
         kind, arg = parse_signer(slot.signer)
         people: list[tuple[User, str]] = []
+        author_signs = False
         if kind == "team_manager":
             people = [(_team_manager(author), slot.label)]
+        elif kind == "project_owner":
+            owner = db.session.get(User, project.owner_id) if project is not None else None
+            if owner is None or not owner.active:
+                raise ChainError(f"项目没有在职的客户经理，无法确定「{slot.label}」，请联系业务经理转交项目。", slot.key)
+            people = [(owner, slot.label)]
+            author_signs = True
         elif kind in ("role", "chosen"):
             holders = _role_holders(arg, author)
             picked = chosen.get(slot.key)
@@ -106,11 +127,14 @@ def resolve_chain(spec, author: User, data: dict, chosen: dict[str, int]) -> lis
             if not people:
                 raise ChainError(f"「{slot.label}」至少需要一位评审人员", slot.key)
         for user, label in people:
-            if user.id == author.id:
+            if user.id == author.id and not author_signs:
                 raise ChainError("不能由填写人本人签署自己的表单", slot.key)
-            chain.append({"key": slot.key, "label": label, "signer_id": user.id, "signer_name": user.name,
-                          "comment_required": slot.comment_required,
-                          "comment_label": slot.comment_label or "意见"})
+            entry = {"key": slot.key, "label": label, "signer_id": user.id, "signer_name": user.name,
+                     "comment_required": slot.comment_required,
+                     "comment_label": slot.comment_label or "意见"}
+            if user.id == author.id:
+                entry["author_signs"] = True
+            chain.append(entry)
     return chain
 
 
@@ -125,7 +149,9 @@ def principals_of(deputy: User, on: date | None = None) -> list[int]:
 def acting_for(user: User, record: Record) -> User | None:
     """Whom `user` would sign for on this record now: himself, the person he
     deputises for, or None when he may not sign it."""
-    if record.status != "submitted" or record.waiting_for_id is None or record.author_id == user.id:
+    if record.status != "submitted" or record.waiting_for_id is None or record.current_slot is None:
+        return None
+    if record.author_id == user.id and not (record.chain or [{}])[record.current_slot].get("author_signs"):
         return None
     if record.waiting_for_id == user.id:
         return user
@@ -135,10 +161,11 @@ def acting_for(user: User, record: Record) -> User | None:
 
 
 def inbox_query(user: User):
-    """Records waiting for `user`, or for someone he deputises for today."""
+    """Records waiting for `user`, or for someone he deputises for today. His
+    own sheets only where the chain names him (a project_owner slot)."""
     waiting_for = [user.id] + principals_of(user)
     return sa.select(Record).where(Record.status == "submitted", Record.waiting_for_id.in_(waiting_for),
-                                   Record.author_id != user.id)
+                                   sa.or_(Record.author_id != user.id, Record.waiting_for_id == user.id))
 
 
 def working_days_between(start, end) -> int:

@@ -177,6 +177,8 @@ def expected_chain(spec, w: World, author: User, picks: dict[str, User]) -> list
         how, arg = parse_signer(slot.signer)
         if how == "team_manager":
             out.append(w.manager if author.id != w.manager.id else w.director)
+        elif how == "project_owner":  # the project's account manager, author or not
+            out.append(db.session.get(User, w.project.owner_id))
         elif slot.key in picks:
             out.append(picks[slot.key])
         elif how == "role":

@@ -12,6 +12,9 @@ KINDS = ("text", "textarea", "date", "datetime", "time", "int", "money",
          "percent", "choice", "checks", "user", "files")
 SOURCES = ("customer.name", "customer.customer_no", "project.name",
            "contract.contract_name", "contract.contract_no")
+PREFILL_CUSTOMER = "customer."
+PREFILL_PROJECT = "project."
+_PREFILL = re.compile(r"(customer|project)\.[a-z][a-z0-9_]{0,39}")
 OTHER = "其他"
 OTHER_SUFFIX = "_other"
 
@@ -33,7 +36,12 @@ def _tuple(value):
 
 @dataclass(frozen=True)
 class Field:
-    """One labelled value on the sheet."""
+    """One labelled value on the sheet. `prefill` ('customer.<attr>' or
+    'project.<attr>') is what the system already knows for it: a new sheet
+    opens with that value, still editable; `prefill_map` ((stored, shown)
+    pairs) turns a stored code into the paper's wording (e.g. 'A' → 'A类客户').
+    On a sheet with updates_customer, the 'customer.' fields are the ones its
+    final approval writes back to the customer master."""
     key: str
     label: str
     label_en: str
@@ -45,9 +53,12 @@ class Field:
     default: str | None = None
     wide: bool = False
     role: str | None = None
+    prefill: str | None = None
+    prefill_map: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "choices", _tuple(self.choices))
+        object.__setattr__(self, "prefill_map", _tuple(self.prefill_map))
 
     @property
     def has_other(self) -> bool:
@@ -113,6 +124,9 @@ class FormSpec:
     slots: tuple[Slot, ...]
     note: str | None = None
     followup: bool = False
+    # On final approval, the fields prefilled from 'customer.<attr>' write
+    # their changed values to the customer master (never a draft; a blank
+    # field erases a stored value only when the user ticked its 清空 box).
     updates_customer: bool = False
     order: int = 100
 
@@ -144,6 +158,13 @@ class FormSpec:
     def source_fields(self) -> list[Field]:
         return [f for f in self.fields() if f.source]
 
+    def master_fields(self) -> list[Field]:
+        """The fields whose approval updates the customer master (none unless
+        updates_customer)."""
+        if not self.updates_customer:
+            return []
+        return [f for f in self.fields() if f.prefill and f.prefill.startswith(PREFILL_CUSTOMER)]
+
     def header_date(self) -> Field | None:
         """The sheet's header date: the first section's date field defaulting
         to today, or None when the paper has no typed header date."""
@@ -156,10 +177,12 @@ class FormSpec:
 
 
 def parse_signer(rule: str) -> tuple[str, object]:
-    """Split a signer rule: ('team_manager', None), ('role', 'gm'),
-    ('chosen', 'implementation') or ('table', ('reviewers', 'name'))."""
-    if rule == "team_manager":
-        return "team_manager", None
+    """Split a signer rule: ('team_manager', None), ('project_owner', None)
+    — the project's account manager (客户经理), who signs even when he is the
+    author —, ('role', 'gm'), ('chosen', 'implementation') or
+    ('table', ('reviewers', 'name'))."""
+    if rule in ("team_manager", "project_owner"):
+        return rule, None
     if not isinstance(rule, str):
         raise ValueError(f"signer rule must be a string: {rule!r}")
     head, _, arg = rule.partition(":")
@@ -299,6 +322,20 @@ def _check_field(field: Field, fail, *, in_table: bool) -> None:
             fail(f"{where}: unknown source {field.source!r}")
         if field.kind != "text" or field.required or field.default is not None:
             fail(f"{where}: a source field is plain text, not required, no default")
+    if field.prefill is not None:
+        if in_table or field.source is not None:
+            fail(f"{where}: prefill is for plain fields (not table cells or source fields)")
+        if not isinstance(field.prefill, str) or not _PREFILL.fullmatch(field.prefill):
+            fail(f"{where}: prefill must be 'customer.<attr>' or 'project.<attr>'")
+        if field.kind in ("files", "checks", "user"):
+            fail(f"{where}: {field.kind} fields take no prefill")
+    if field.prefill_map:
+        if field.prefill is None:
+            fail(f"{where}: prefill_map without prefill")
+        if not all(isinstance(p, tuple) and len(p) == 2 for p in field.prefill_map):
+            fail(f"{where}: prefill_map must be (stored, shown) pairs")
+        if field.kind == "choice" and any(shown not in field.choices for _, shown in field.prefill_map):
+            fail(f"{where}: prefill_map names a value that is not one of the choices")
     if field.default is not None:
         if in_table:
             fail(f"{where}: table cells take no default (blank rows must stay blank)")

@@ -32,7 +32,7 @@ FORM = FormSpec(
         )),
     ),
     slots=(
-        Slot("account_manager", "客户经理综合意见", "Account manager's opinion", "chosen:rep",
+        Slot("account_manager", "客户经理综合意见", "Account manager's opinion", "project_owner",
              comment_required=True, comment_label="客户经理综合意见"),
         Slot("sales_lead", "销售主管综合意见", "Sales lead's opinion", "team_manager",
              comment_required=True, comment_label="销售主管综合意见"),

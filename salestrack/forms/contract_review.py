@@ -1,5 +1,6 @@
 """合同评审记录: the contract is reviewed by the people listed, then audited
-and approved."""
+and approved. The customer's bank and tax data open prefilled from the
+customer master, and its approval writes changed ones back (信息修改记录)."""
 from salestrack.formkit.spec import Field, FormSpec, Section, Slot, Table
 
 FORM = FormSpec(
@@ -10,6 +11,7 @@ FORM = FormSpec(
     group="合作谈判型",
     stages=("negotiate",),
     version=1,
+    updates_customer=True,
     author_label="填写人",
     order=6,
     sections=(
@@ -21,11 +23,11 @@ FORM = FormSpec(
             Field("customer_no", "客户编号", "Customer no.", "text", source="customer.customer_no"),
         )),
         Section("", "", (
-            Field("vat_no", "增值税号", "VAT no.", "text"),
-            Field("invoice_address", "增值税发票地址", "VAT invoice address", "text", wide=True),
-            Field("bank", "开户行名称", "Bank", "text"),
-            Field("account_no", "账号", "Account no.", "text"),
-            Field("tax_phone", "税务登记电话", "Phone registered for tax", "text"),
+            Field("vat_no", "增值税号", "VAT no.", "text", prefill="customer.vat_no"),
+            Field("invoice_address", "增值税发票地址", "VAT invoice address", "text", wide=True, prefill="customer.invoice_address"),
+            Field("bank", "开户行名称", "Bank", "text", prefill="customer.bank"),
+            Field("account_no", "账号", "Account no.", "text", prefill="customer.account_no"),
+            Field("tax_phone", "税务登记电话", "Phone registered for tax", "text", prefill="customer.tax_phone"),
         )),
         Section("", "", (
             Table("reviewers", "参加评审人员", "Reviewers", required=True, columns=(

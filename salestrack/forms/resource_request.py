@@ -15,7 +15,9 @@ FORM = FormSpec(
         Section("", "", (
             Field("date", "日期", "Date", "date", required=True, default="today"),
             Field("customer_class", "客户分类", "Customer class", "choice", required=True,
-                  choices=("A类客户", "B类客户", "C类客户", "D类客户", "其他")),
+                  choices=("A类客户", "B类客户", "C类客户", "D类客户", "其他"),
+                  prefill="project.customer_class",
+                  prefill_map=(("A", "A类客户"), ("B", "B类客户"), ("C", "C类客户"), ("D", "D类客户"))),
             Field("project_name", "项目名称", "Project", "text", source="project.name"),
             Field("customer_name", "客户", "Customer", "text", source="customer.name"),
             Field("customer_no", "客户编号", "Customer no.", "text", source="customer.customer_no"),

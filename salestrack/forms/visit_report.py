@@ -22,7 +22,11 @@ FORM = FormSpec(
         Section("", "", (
             Field("stage", "拜访处在哪个阶段", "Stage of the visit", "choice", required=True, choices=(
                 "客户规划与电话邀约", "客户拜访", "提交初步方案", "方案演示与业绩展示",
-                "需求性分析及方案确定", "项目评估", "合作谈判", "成交")),
+                "需求性分析及方案确定", "项目评估", "合作谈判", "成交"),
+                  prefill="project.stage",  # the funnel's eight stages in the paper's words
+                  prefill_map=(("lead", "客户规划与电话邀约"), ("contact", "客户拜访"), ("design", "提交初步方案"),
+                               ("showcase", "方案演示与业绩展示"), ("confirm", "需求性分析及方案确定"),
+                               ("evaluate", "项目评估"), ("negotiate", "合作谈判"), ("won", "成交"))),
             Field("visitee", "拜访对象", "Person visited", "text", required=True),
             Field("visited_at", "拜访时间", "Visit time", "datetime", required=True),
             Field("place", "拜访地点", "Place", "text"),

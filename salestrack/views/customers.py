@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access, operations
 from ..extensions import db
-from ..models import Customer, Project, Record
+from ..models import CustomerChange, Customer, Project, Record
 from .common import page_number, render_page
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -78,7 +78,10 @@ def show(customer_id: int):
     records = list(db.session.scalars(sa.select(Record).where(
         Record.project_id.in_([p.id for p in projects])).order_by(Record.updated_at.desc()).limit(100)))
     info = db.session.get(Record, customer.info_record_id) if customer.info_record_id else None
+    changes = list(db.session.scalars(sa.select(CustomerChange).where(CustomerChange.customer_id == customer.id)
+                                      .order_by(CustomerChange.at.desc(), CustomerChange.id.desc()).limit(200)))
     return render_page("customers/show.html", customer=customer, projects=projects, records=records, info=info,
+                       changes=changes,
                        can_edit=access.can_edit_customer(current_user, customer))
 
 

@@ -16,7 +16,8 @@ from ..formkit.builder import build_form, errors as form_errors, form_data, vali
 from ..formkit.diff import diff
 from ..models import Attachment, Customer, Project, Record
 from ..process import RECORD_STATUSES
-from ..records import (customer_column_problems, detect_upload_type, picker_users, record_view, sheets_by_group,
+from ..records import (CLEAR_INPUT, CLEAR_KEY, cleared_fields, prefill_values, customer_column_problems,
+                       detect_upload_type, picker_users, record_view, sheets_by_group,
                        source_context, usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS)
 from ..formkit.printable import printable
 from .common import page_number, render_page
@@ -63,7 +64,7 @@ def _form_for_post(spec, record=None):
     formdata = MultiDict(request.form)
     upload_problems = _store_uploads(spec, formdata)
     draft = request.form.get("action", "draft") == "draft"
-    form = build_form(spec, formdata=formdata, users=picker_users(), draft=draft)
+    form = build_form(spec, formdata=formdata, users=picker_users(current_user), draft=draft)
     valid = form.validate()
     for key, messages in upload_problems.items():
         form[key].errors = list(form[key].errors) + messages
@@ -87,7 +88,11 @@ def _render_form(spec, form, project, record=None, status=200, conflict=None, st
     """The sheet's form page. `stale`: True/'files' for a stale POST shown
     again, 'kept' for input kept over a sign-in; `version`: the record version
     the user's page had (else the current one)."""
-    return render_page("records/edit.html", spec=spec, form=form, project=project, record=record,
+    if request.method == "POST":
+        cleared = cleared_fields(spec, request.form.getlist(CLEAR_INPUT))
+    else:
+        cleared = (record.data or {}).get(CLEAR_KEY) or [] if record else []
+    return render_page("records/edit.html", spec=spec, form=form, project=project, record=record, cleared=cleared,
                        sources=source_context(project), files=_files_for(spec, form, record),
                        errors=form_errors(form), conflict=conflict, stale=stale, version=version), status
 
@@ -95,7 +100,7 @@ def _render_form(spec, form, project, record=None, status=200, conflict=None, st
 def _render_stale(spec, project, record=None):
     """The posted form shown again, unchecked and unsaved, for a stale POST
     (formtokens): everything typed is in it; files chosen must be chosen again."""
-    form = build_form(spec, formdata=MultiDict(request.form), users=picker_users(), draft=True)
+    form = build_form(spec, formdata=MultiDict(request.form), users=picker_users(current_user), draft=True)
     files_lost = any(f.filename for f in request.files.values())
     return _render_form(spec, form, project, record, status=400, stale="files" if files_lost else True,
                         version=request.form.get("version"))
@@ -107,7 +112,7 @@ def _kept_form(spec, project, record=None):
     pairs = operations.take_kept_form(current_user, request.path)
     if pairs is None:
         return None
-    form = build_form(spec, formdata=MultiDict(pairs), users=picker_users(), draft=True)
+    form = build_form(spec, formdata=MultiDict(pairs), users=picker_users(current_user), draft=True)
     return _render_form(spec, form, project, record, stale="kept", version=dict(pairs).get("version"))
 
 
@@ -128,6 +133,9 @@ def _after_duplicate(record_id: int | None, action: str):
 
 def _saved_data(spec, form, record=None) -> dict:
     data = form_data(spec, form)
+    cleared = cleared_fields(spec, request.form.getlist(CLEAR_INPUT))
+    if cleared:
+        data[CLEAR_KEY] = cleared
     for field in (f for f in spec.fields() if f.kind == "files"):
         data[field.key] = usable_attachment_ids(current_user, record, data.get(field.key)) or None
     return data
@@ -149,7 +157,9 @@ def new(project_id: int, sheet: str):
     if not access.can_file_sheet(current_user, project):
         abort(403)
     if request.method == "GET":
-        return _kept_form(spec, project) or _render_form(spec, build_form(spec, users=picker_users()), project)
+        return _kept_form(spec, project) or _render_form(
+            spec, build_form(spec, data=prefill_values(spec, project) or None, users=picker_users(current_user)),
+            project)
     action = request.form.get("action", "draft")
     if formtokens.is_stale():
         return _render_stale(spec, project)
@@ -213,7 +223,7 @@ def edit(record_id: int):
         return redirect(url_for(".show", record_id=record.id))
     if request.method == "GET":
         return _kept_form(spec, record.project, record) or _render_form(
-            spec, build_form(spec, data=record.data, users=picker_users()), record.project, record)
+            spec, build_form(spec, data=record.data, users=picker_users(current_user)), record.project, record)
     if formtokens.is_stale():
         return _render_stale(spec, record.project, record)
     form, valid = _form_for_post(spec, record)
@@ -266,7 +276,7 @@ def check(sheet: str):
     spec = _spec_or_404(sheet)
     name = request.headers.get("HX-Trigger-Name") or request.form.get("_field", "")
     try:
-        messages = validate_field(spec, name, request.form.getlist(name), users=picker_users())
+        messages = validate_field(spec, name, request.form.getlist(name), users=picker_users(current_user))
     except KeyError:
         abort(400)
     return f'<p class="error" id="{escape(name)}-error" aria-live="polite">{escape("；".join(messages))}</p>'
@@ -285,7 +295,7 @@ def row(sheet: str, table: str):
     index = request.args.get("index", 0, type=int) or 0
     if not 0 <= index < 10_000:
         abort(400)
-    form = build_form(spec, users=picker_users(), row_counts={table: index + 1})
+    form = build_form(spec, users=picker_users(current_user), row_counts={table: index + 1})
     return render_template("records/_row.html", spec=spec, table=spec.table(table), field=form[table],
                            entry=form[table].entries[index], index=index, oob_add_button=True)
 

@@ -65,7 +65,7 @@ def submit(record_id: int):
     preview = None
     if not choices:
         try:
-            preview = workflow.resolve_chain(spec, current_user, record.data or {}, {})
+            preview = workflow.resolve_chain(spec, current_user, record.data or {}, {}, project=record.project)
         except workflow.ChainError as e:
             error = error or e.message
     defaults = _default_choices(record, choices)
@@ -86,7 +86,7 @@ def _complete(spec, record) -> bool:
                     formdata.add(f"{item.key}-{i}-{col.key}", kind_of(col).to_input(row.get(col.key)))
         elif not item.source:
             _add_value(formdata, item, value)
-    return build_form(spec, formdata=formdata, users=picker_users(), request_form=False).validate()
+    return build_form(spec, formdata=formdata, users=picker_users(current_user), request_form=False).validate()
 
 
 def _add_value(formdata, item, value):

@@ -258,6 +258,8 @@ def expected_chain(spec: FormSpec, office: Office, typed: Typed) -> tuple[list, 
         how, arg = parse_signer(slot.signer)
         if how == "team_manager":
             chain.append((slot, office.manager))
+        elif how == "project_owner":  # the project is the rep's: he signs as its 客户经理
+            chain.append((slot, office.rep))
         elif how == "role" and len(office.holders(arg)) == 1:
             chain.append((slot, office.holders(arg)[0]))
         elif how in ("role", "chosen"):

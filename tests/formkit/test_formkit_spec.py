@@ -113,7 +113,7 @@ SHEETS = {
                          {"project_name": "project.name", "customer_name": "customer.name",
                           "customer_no": "customer.customer_no"}),
     "bid_deviation": ("PL", "填写人", "制定日期",
-                      [("客户经理综合意见", "chosen:rep"), ("销售主管综合意见", "team_manager")],
+                      [("客户经理综合意见", "project_owner"), ("销售主管综合意见", "team_manager")],
                       {"customer_name": "customer.name", "customer_no": "customer.customer_no",
                        "project_name": "project.name"}),
     "contract_review": ("HP", "填写人", "日期",
