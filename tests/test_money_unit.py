@@ -140,3 +140,23 @@ def test_excel_exports_name_the_unit_on_every_amount_column(client, login, facto
     header = rows[0]
     for name in ("预计合同金额", "已回款"):
         assert any(h.startswith(name) and h.endswith("（万元）") for h in header), name
+
+
+def test_a_confirmed_amount_is_not_questioned_again_on_the_next_save(client, login, factory):
+    world = make_world(factory)
+    login(world.rep)
+    saved = client.post(new_url(world.project, HANDOVER),
+                        data={"list_price": "2685000", "unit_ok:list_price": "y", "action": "draft"})
+    record_id = int(saved.headers["Location"].rsplit("/", 1)[-1])
+    again = client.post(f"/records/{record_id}/edit",
+                        data={"list_price": "2685000", "implementation_budget": "36", "action": "draft"})
+    assert again.status_code == 302
+    changed = client.post(f"/records/{record_id}/edit", data={"list_price": "3685000", "action": "draft"})
+    assert changed.status_code == 400 and "368.50 亿元" in changed.get_data(as_text=True)
+    project = world.project
+    fields = {"name": project.name, "customer_id": world.customer.id, "probability": "40", "customer_class": "B",
+              "amount": "2685000"}
+    first = client.post(f"/projects/{project.id}/edit", data=fields | {"unit_ok:amount": "y"})
+    assert first.status_code == 302, first.get_data(as_text=True)[-2000:]
+    second = client.post(f"/projects/{project.id}/edit", data=fields | {"competitors": "西门子"})
+    assert second.status_code == 302

@@ -43,7 +43,9 @@ class ProjectForm(FlaskForm):
         if field.data is not None and field.data.as_tuple().exponent < -2:
             raise ValidationError("金额最多两位小数")
         # An amount implausible in 万元 is saved only with its unit confirmed (issue 10 finding 8).
-        if field.data is not None and field.data > Decimal(str(current_app.config["MONEY_CONFIRM_ABOVE"])):
+        unchanged = field.object_data is not None and Decimal(str(field.object_data)) == field.data
+        if field.data is not None and not unchanged \
+                and field.data > Decimal(str(current_app.config["MONEY_CONFIRM_ABOVE"])):
             if request.form.get(UNIT_CONFIRM_PREFIX + field.name):
                 field.unit_confirm = "confirmed"
             else:

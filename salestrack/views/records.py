@@ -74,7 +74,7 @@ def _form_for_post(spec, record=None):
         form[key].errors = list(form[key].errors) + [message]
         valid = False
     limit = Decimal(str(current_app.config["MONEY_CONFIRM_ABOVE"]))
-    if not confirm_implausible_amounts(spec, form, limit, request.form):
+    if not confirm_implausible_amounts(spec, form, limit, request.form, stored=record.data if record else None):
         valid = False
     return form, valid
 
