@@ -26,6 +26,9 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_MINUTES = 15
     STAGE_STAY_DAYS = 7
+    # An amount above this many 万元 (10 亿元) is shown again with a checkbox
+    # "确认金额单位为万元" before it is saved: probably typed in yuan.
+    MONEY_CONFIRM_ABOVE = 100_000
     FOLLOWUP_INTERVAL_DAYS = FOLLOWUP_INTERVAL_DAYS
     FOLLOWUP_LOSS_DAYS = FOLLOWUP_LOSS_DAYS
     SIGNOFF_OVERDUE_WORKING_DAYS = 3

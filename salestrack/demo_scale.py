@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from .customer_keys import name_key
 from .extensions import db
 from .models import Customer, Project, ProjectEvent, Record, Team, User, utcnow
 from .operations import hash_password
@@ -109,9 +110,10 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
     customers = []
     for i in range(n_customers):
         owner, team = owners[i % len(owners)]
+        name = f"{rng.choice(CITIES)}{rng.choice(TRADES)}有限公司（{i + 1}）"
         customers.append({
             "id": customer_id + i, "customer_no": f"CG{i + 1:07d}", "owner_id": owner, "team_id": team,
-            "name": f"{rng.choice(CITIES)}{rng.choice(TRADES)}有限公司（{i + 1}）", "short_name": None,
+            "name": name, "name_key": name_key(name), "short_name": None,
             "category": rng.choice(("一般", "重要", "VIP")),
             "profile": {}, "created_at": now - timedelta(days=rng.randint(0, 1200)), "updated_at": now})
     for start in range(0, n_customers, 5000):

@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from . import access
+from .customer_keys import TAX_ID_SHAPE, duplicate_message, find_duplicate, name_key, tax_key
 from .extensions import db
 from .models import Customer, Project, Team, User, utcnow
 from .process import CLASS_CODES, LEAD_SOURCES, PROBABILITY_VALUES, STAGE_BY_CODE, STAGES, stage_label
@@ -46,11 +47,11 @@ CUSTOMER_SHEET = "客户"
 CUSTOMER_COLUMNS = (
     ("customer_no", "客户编号"), ("name", "企业名称"), ("short_name", "企业简称"), ("category", "客户类别"),
     ("source", "客户来源"), ("industry", "企业所属行业"), ("contact", "联系人"), ("phone", "电话"),
-    ("address", "地址"), ("owner_username", "负责人账号"),
+    ("address", "地址"), ("owner_username", "负责人账号"), ("tax_id", "统一社会信用代码/增值税号"),
 )
 TEXT_LIMITS = {"name": 200, "product_line": 120, "competitors": 300, "funding": 300, "stage_stay_reason": 500,
                "lost_reason": 500, "short_name": 80, "contact": 80, "phone": 40, "address": 300,
-               "customer_no": 30, "project_no": 30}
+               "customer_no": 30, "project_no": 30, "tax_id": 40}
 
 
 # ── writing ───────────────────────────────────────────────────────────────
@@ -172,7 +173,7 @@ def projects_workbook(query) -> bytes:
             sa.select(Customer, User.username).outerjoin(User, User.id == Customer.owner_id)
             .where(Customer.id.in_(sa.select(ids.c.customer_id))).order_by(Customer.customer_no)):
         ws.append([c.customer_no, c.name, c.short_name, c.category, c.source, c.industry, c.contact, c.phone,
-                   c.address, username])
+                   c.address, username, c.tax_id])
     return _bytes(wb)
 
 
@@ -362,13 +363,14 @@ def plan_import(data: bytes, actor: User) -> ImportPlan:
     visible = access.customer_scope(actor)
 
     # customers: new ones to create, keyed by number (if given) and name
-    new_by_no, new_by_name = {}, {}
+    new_by_no, new_by_name, seen_keys = {}, {}, {}
     for number, values in customer_rows or []:
         row = _Row(CUSTOMER_SHEET, number, values, CUSTOMER_COLUMNS, plan.errors)
         c = {"row": number, "customer_no": row.text("customer_no"), "name": row.text("name", required=True),
              "short_name": row.text("short_name"), "category": row.text("category", choices=CATEGORIES),
              "source": row.text("source", choices=SOURCES), "industry": row.text("industry", choices=INDUSTRIES),
-             "contact": row.text("contact"), "phone": row.text("phone"), "address": row.text("address")}
+             "contact": row.text("contact"), "phone": row.text("phone"), "address": row.text("address"),
+             "tax_id": tax_key(row.text("tax_id"))}
         username = row.text("owner_username")
         c["owner"] = owners.get((username or actor.username).lower())
         if c["owner"] is None:
@@ -380,10 +382,12 @@ def plan_import(data: bytes, actor: User) -> ImportPlan:
                 plan.skipped.append((CUSTOMER_SHEET, number, c["customer_no"]))
                 continue
         if row.ok:
+            _check_duplicate(row, c, actor, seen_keys)
+        if row.ok:
             plan.customers.append(c)
             if c["customer_no"]:
                 new_by_no[c["customer_no"]] = c
-            new_by_name.setdefault(c["name"], c)
+            new_by_name.setdefault(name_key(c["name"]), c)
 
     seen_numbers = set()
     for number, values in project_rows or []:
@@ -423,9 +427,31 @@ def plan_import(data: bytes, actor: User) -> ImportPlan:
     return plan
 
 
+def _check_duplicate(row: _Row, c: dict, actor: User, seen_keys: dict) -> None:
+    """Stops a customer row that is already on file (same normalised name or
+    统一社会信用代码/增值税号, customer_keys) or repeats an earlier row of the file;
+    the error points to the existing customer as the importer may see it."""
+    if c["tax_id"] and not TAX_ID_SHAPE.fullmatch(c["tax_id"]):
+        row.error("tax_id", "统一社会信用代码/增值税号应为 8–20 位数字或大写字母")
+        return
+    found = find_duplicate(c["name"], c["tax_id"])
+    if found is not None:
+        row.error("tax_id" if found[1] == "tax_id" else "name", duplicate_message(actor, *found))
+        return
+    for kind, key in (("tax_id", c["tax_id"]), ("name", name_key(c["name"]))):
+        if key and (kind, key) in seen_keys:
+            what = "统一社会信用代码/增值税号" if kind == "tax_id" else "企业名称"
+            row.error(kind, f"与第 {seen_keys[(kind, key)]} 行是同一家客户（{what}相同）")
+            return
+    for kind, key in (("tax_id", c["tax_id"]), ("name", name_key(c["name"]))):
+        if key:
+            seen_keys[(kind, key)] = row.number
+
+
 def _find_customer(row: _Row, visible, new_by_no: dict, new_by_name: dict):
     """The project's customer: an existing one the importer may see (by 客户编号,
-    else by exact name), or one created by the same file. An existing one is
+    else by name as customer_keys.name_key normalises it), or one created by
+    the same file. An existing one is
     returned as its id, a new one as its plan dict."""
     number, name = _text(row.values.get("customer_no")), _text(row.values.get("customer_name"))
     if number:
@@ -437,14 +463,15 @@ def _find_customer(row: _Row, visible, new_by_no: dict, new_by_name: dict):
         row.error("customer_no", f"客户编号 {number} 不存在，请先在「客户」工作表中列出")
         return None
     if name:
-        ids = list(db.session.scalars(sa.select(Customer.id).where(Customer.name == name, visible).limit(2)))
+        ids = list(db.session.scalars(sa.select(Customer.id).where(Customer.name_key == name_key(name), visible)
+                                      .limit(2)))
         if len(ids) == 1:
             return ids[0]
         if len(ids) > 1:
             row.error("customer_name", f"有多个名为「{name}」的客户，请填写客户编号")
             return None
-        if name in new_by_name:
-            return new_by_name[name]
+        if name_key(name) in new_by_name:
+            return new_by_name[name_key(name)]
     row.error("customer_name", f"客户「{name or ''}」不存在，请先在「客户」工作表中列出")
     return None
 

@@ -62,6 +62,12 @@ class Customer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_no: Mapped[str] = mapped_column(sa.String(30), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    # customer_keys.name_key(name), kept in step by the listener below: the
+    # duplicate check is one indexed lookup. Not unique: rows that were
+    # duplicates before the check existed stay until an admin merges them.
+    name_key: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    # 统一社会信用代码 / 增值税号, customer_keys.tax_key form; unique when present.
+    tax_id: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     short_name: Mapped[str | None] = mapped_column(sa.String(80))
     category: Mapped[str | None] = mapped_column(sa.String(10))  # 一般|重要|VIP
     source: Mapped[str | None] = mapped_column(sa.String(20))
@@ -99,6 +105,18 @@ class CustomerChange(db.Model):
     changed_by: Mapped[User | None] = relationship(foreign_keys=[changed_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     record: Mapped["Record | None"] = relationship(foreign_keys=[record_id])
+
+
+@sa.event.listens_for(Customer.name, "set")
+def _customer_name_key(target: Customer, value, _old, _initiator) -> None:
+    from .customer_keys import name_key
+    target.name_key = name_key(value)
+
+
+@sa.event.listens_for(Customer.tax_id, "set", retval=True)
+def _customer_tax_key(_target: Customer, value, _old, _initiator):
+    from .customer_keys import tax_key
+    return tax_key(value)
 
 
 class Project(db.Model):

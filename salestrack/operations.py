@@ -168,16 +168,55 @@ def recent_login_failures(username: str, ip: str | None) -> tuple[int, int]:
 
 
 # ── customers ─────────────────────────────────────────────────────────────
-CUSTOMER_COLUMNS = ("name", "short_name", "category", "source", "industry", "contact", "phone", "address")
+CUSTOMER_COLUMNS = ("name", "short_name", "category", "source", "industry", "contact", "phone", "address",
+                    "tax_id")
+
+
+class DuplicateCustomer(OperationError):
+    """The customer exists already (same normalised name or tax id):
+    `existing` is it, `reason` 'name' or 'tax_id'. The message for the user
+    comes from customer_keys.duplicate_message (it depends on who asks)."""
+
+    def __init__(self, existing: Customer, reason: str):
+        super().__init__("该客户已登记过，不能重复登记", "tax_id" if reason == "tax_id" else "name")
+        self.existing = existing
+        self.reason = reason
+
+
+def _lock_customer_keys() -> None:
+    """Serialises duplicate checks with the inserts they guard (SQLite: the
+    write lock of BEGIN IMMEDIATE already does; PostgreSQL: an advisory lock)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x5C057})
+
+
+def _check_tax_id(value) -> None:
+    from .customer_keys import TAX_ID_SHAPE, tax_key
+    key = tax_key(value)
+    if key is not None and not TAX_ID_SHAPE.fullmatch(key):
+        raise OperationError("统一社会信用代码/增值税号应为 8–20 位数字或大写字母", "tax_id")
+
+
+def _refuse_duplicate(name, tax_id, exclude_id=None) -> None:
+    from .customer_keys import find_duplicate
+    found = find_duplicate(name, tax_id, exclude_id)
+    if found is not None:
+        raise DuplicateCustomer(*found)
 
 
 def create_customer(actor: User, **fields) -> Customer:
+    """Registers a customer owned by `actor` and his team. Refused with
+    DuplicateCustomer when its name (normalised, customer_keys.name_key) or
+    统一社会信用代码/增值税号 is already on file (issue 10: one company, one customer)."""
     with write_transaction():
+        if not (fields.get("name") or "").strip():
+            raise OperationError("请填写企业名称", "name")
+        _check_tax_id(fields.get("tax_id"))
+        _lock_customer_keys()
+        _refuse_duplicate(fields.get("name"), fields.get("tax_id"))
         number = next_number("customer")
         customer = Customer(customer_no=f"C{number:05d}", owner_id=actor.id, team_id=actor.team_id,
                             profile={}, **{k: fields.get(k) or None for k in CUSTOMER_COLUMNS})
-        if not customer.name:
-            raise OperationError("请填写企业名称", "name")
         db.session.add(customer)
         db.session.flush()
         audit.append("customer_create", actor, target=customer, target_label=customer.customer_no)
@@ -191,22 +230,31 @@ def _customer_labels() -> dict[str, str]:
     for spec in registry.all_specs():
         for field in spec.master_fields():
             labels.setdefault(field.prefill.partition(".")[2], field.label)
+    labels.setdefault("tax_id", "统一社会信用代码/增值税号")
     return labels
 
 
 def update_customer(actor: User, customer: Customer, **fields) -> Customer:
     """The customer edit page (owner/manager): the changed columns are set and
-    each change is listed in the customer's 信息修改记录."""
+    each change is listed in the customer's 信息修改记录; a new name or tax id
+    that another customer has already is refused with DuplicateCustomer."""
     with write_transaction():
         _locked(customer)
         from .models import CustomerChange
+        _check_tax_id(fields.get("tax_id"))
         changed = {}
         for key in CUSTOMER_COLUMNS:
             if key in fields and (fields[key] or None) != getattr(customer, key):
-                changed[key] = [getattr(customer, key), fields[key] or None]
+                old = getattr(customer, key)
                 setattr(customer, key, fields[key] or None)
+                if getattr(customer, key) != old:
+                    changed[key] = [old, getattr(customer, key)]
         if not customer.name:
             raise OperationError("请填写企业名称", "name")
+        if "name" in changed or "tax_id" in changed:
+            _lock_customer_keys()
+            _refuse_duplicate(customer.name if "name" in changed else None,
+                              customer.tax_id if "tax_id" in changed else None, exclude_id=customer.id)
         labels = _customer_labels()
         for key, (old, new) in changed.items():  # listed in 信息修改记录 like an approved sheet's changes
             db.session.add(CustomerChange(customer_id=customer.id, field_key=key, field_label=labels.get(key, key),
@@ -215,6 +263,61 @@ def update_customer(actor: User, customer: Customer, **fields) -> Customer:
         customer.updated_at = utcnow()
         audit.append("customer_update", actor, target=customer, target_label=customer.customer_no, detail=changed)
     return customer
+
+
+def merge_preview(keep: Customer, merged: Customer) -> dict:
+    """What merging `merged` into `keep` moves: counts of projects and sheets
+    (records), and the master fields `keep` lacks that `merged` would fill."""
+    from .models import Record
+    fill = {k: getattr(merged, k) for k in CUSTOMER_COLUMNS
+            if k != "name" and not getattr(keep, k) and getattr(merged, k)}
+    return {
+        "projects": db.session.scalar(sa.select(sa.func.count()).where(Project.customer_id == merged.id)),
+        "records": db.session.scalar(sa.select(sa.func.count()).select_from(Record)
+                                     .where(Record.customer_id == merged.id)),
+        "fill": fill,
+        "profile_keys": sorted(k for k, v in (merged.profile or {}).items()
+                               if v not in (None, "", [], {}) and not (keep.profile or {}).get(k)),
+    }
+
+
+def merge_customers(actor: User, keep: Customer, merged: Customer) -> dict:
+    """Merges customer `merged` into `keep` (admin; issue 10). Every project
+    and sheet (records.customer_id, hence their revisions) moves to `keep`;
+    master fields and 客户基本信息表 profile entries `keep` lacks are taken from
+    `merged`, as is its info sheet link when `keep` has none; then `merged`
+    is deleted. The audit event `customer_merge` names both numbers and what
+    moved. Returns the summary (merge_preview's shape)."""
+    from .models import Record
+    if keep.id == merged.id:
+        raise OperationError("请选择两个不同的客户", "merged")
+    with write_transaction():
+        _locked(keep)
+        _locked(merged)
+        summary = merge_preview(keep, merged)
+        db.session.execute(sa.update(Project).where(Project.customer_id == merged.id)
+                           .values(customer_id=keep.id))
+        db.session.execute(sa.update(Record).where(Record.customer_id == merged.id)
+                           .values(customer_id=keep.id))
+        tax_id = merged.tax_id
+        merged.tax_id = None
+        db.session.flush()  # frees the unique tax id before keep takes it
+        for key, value in summary["fill"].items():
+            setattr(keep, key, tax_id if key == "tax_id" else value)
+        profile = dict(keep.profile or {})
+        for key in summary["profile_keys"]:
+            profile[key] = merged.profile[key]
+        keep.profile = profile
+        if keep.info_record_id is None and merged.info_record_id is not None:
+            keep.info_record_id = merged.info_record_id
+        keep.updated_at = utcnow()
+        detail = {"kept": keep.customer_no, "merged": merged.customer_no, "merged_name": merged.name,
+                  "projects": summary["projects"], "records": summary["records"],
+                  "filled": sorted(summary["fill"]), "profile": summary["profile_keys"]}
+        audit.append("customer_merge", actor, target=keep,
+                     target_label=f"{merged.customer_no}→{keep.customer_no}", detail=detail)
+        db.session.delete(merged)
+    return summary
 
 
 # ── projects ──────────────────────────────────────────────────────────────
@@ -856,7 +959,10 @@ def import_rows(actor: User, customers: list[dict], projects: list[dict]) -> tup
     now = utcnow()
     with write_transaction():
         created = {}
+        if customers:
+            _lock_customer_keys()
         for c in customers:
+            _refuse_duplicate(c.get("name"), c.get("tax_id"))
             if c["customer_no"]:
                 if db.session.scalar(sa.select(Customer.id).where(Customer.customer_no == c["customer_no"])):
                     raise OperationError(f"客户编号 {c['customer_no']} 已被占用，请重新上传文件")

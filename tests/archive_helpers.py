@@ -80,7 +80,7 @@ def value(item, row: int, people: People, attachments: list) -> tuple[object, st
         return row + 1, str(row + 1)
     if kind == "money":
         amount = Decimal("1234.50") + row * 100
-        return f"{amount:.2f}", f"{amount:,.2f}"
+        return f"{amount:.2f}", f"{amount:,.2f} 万元"  # printed with its unit
     if kind == "percent":
         return 35, "35%"
     if kind == "choice":

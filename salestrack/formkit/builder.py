@@ -228,3 +228,70 @@ def _lookup(spec: FormSpec, name: str) -> tuple[Field, bool] | None:
     except KeyError:
         return None
     return (None if field.source else (field, False))
+
+
+UNIT_CONFIRM_PREFIX = "unit_ok:"
+
+
+def confirm_implausible_amounts(spec: FormSpec, form: SheetForm, limit, formdata, stored=None) -> bool:
+    """Asks for a second look at amounts too large to be meant in 万元 (a rep
+    typing 2685000 meaning yuan; issue 10 finding 8). Every money input of
+    the form — fields and table cells — whose value exceeds `limit` (万元, a
+    Decimal) is marked `unit_confirm = 'ask'` with a message next to it,
+    unless the POST carries its checkbox `unit_ok:<input name>` (then
+    'confirmed', so a form shown again for another reason keeps it ticked)
+    or the amount is already stored on the record (`stored`, its data: it
+    was confirmed when first saved). Returns whether every such amount was
+    confirmed."""
+    from decimal import Decimal, InvalidOperation
+    ok = True
+    kept = _stored_amounts(spec, stored or {})
+    for key, cell in _money_inputs(spec, form):
+        if cell.data is not None and (key, cell.data) in kept:
+            continue
+        try:
+            amount = Decimal(str(cell.data)) if cell.data is not None else None
+        except InvalidOperation:
+            amount = None
+        if amount is None or amount <= limit:
+            continue
+        if formdata.get(UNIT_CONFIRM_PREFIX + cell.name):
+            cell.unit_confirm = "confirmed"
+            continue
+        cell.unit_confirm = "ask"
+        cell.errors = list(cell.errors) + [implausible_amount_message(amount)]
+        ok = False
+    return ok
+
+
+def implausible_amount_message(amount) -> str:
+    """The message next to an amount (万元) that needs its unit confirmed."""
+    from decimal import Decimal
+    yi = Decimal(amount) / Decimal(10000)
+    return (f"{amount:,.2f} 万元即 {yi:,.2f} 亿元，超出常见金额。本栏单位是万元（268.5 万元请填 268.5）；"
+            "如金额无误，请勾选下方的确认后再保存。")
+
+
+def _money_inputs(spec: FormSpec, form: SheetForm):
+    for item in spec.items():
+        if isinstance(item, Table):
+            for entry in form[item.key].entries:
+                for col in item.columns:
+                    if col.kind == "money":
+                        yield f"{item.key}.{col.key}", entry.form[col.key]
+        elif item.kind == "money" and item.key in form:
+            yield item.key, form[item.key]
+
+
+def _stored_amounts(spec: FormSpec, data: dict) -> set[tuple[str, str]]:
+    """(field key or table.column, stored amount) of every money value in `data`."""
+    out = set()
+    for item in spec.items():
+        if isinstance(item, Table):
+            for row in data.get(item.key) or []:
+                for col in item.columns:
+                    if col.kind == "money" and isinstance(row, dict) and row.get(col.key) is not None:
+                        out.add((f"{item.key}.{col.key}", str(row[col.key])))
+        elif item.kind == "money" and data.get(item.key) is not None:
+            out.add((item.key, str(data[item.key])))
+    return out

@@ -254,7 +254,7 @@ class MoneyKind(Kind):
         if value is None:
             return ""
         try:
-            return f"{Decimal(str(value)):,.2f}"
+            return f"{Decimal(str(value)):,.2f} {field.unit}"
         except (InvalidOperation, ValueError):
             return str(value)
 

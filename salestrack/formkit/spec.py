@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..process import GROUPS, ROLE_CODES, STAGE_BY_CODE
 
+MONEY_UNIT = "万元"  # every money field of every sheet is in 10 000 yuan
 KINDS = ("text", "textarea", "date", "datetime", "time", "int", "money",
          "percent", "choice", "checks", "user", "files")
 SOURCES = ("customer.name", "customer.customer_no", "project.name",
@@ -59,6 +60,13 @@ class Field:
     def __post_init__(self):
         object.__setattr__(self, "choices", _tuple(self.choices))
         object.__setattr__(self, "prefill_map", _tuple(self.prefill_map))
+
+    @property
+    def unit(self) -> str | None:
+        """The unit the value is in, shown beside its input, in its label's
+        accessible name and after its printed value: 万元 for money (the
+        department's unit on every sheet; issue 10 finding 8)."""
+        return MONEY_UNIT if self.kind == "money" else None
 
     @property
     def has_other(self) -> bool:

@@ -1,14 +1,14 @@
 """User and team administration (admin only)."""
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from .. import operations
 from ..extensions import db
-from ..models import Team, User
+from ..models import Customer, Team, User
 from ..process import ROLES
 from .common import render_page, roles_required
 
@@ -33,6 +33,13 @@ class UserForm(FlaskForm):
 class PasswordForm(FlaskForm):
     password = PasswordField("新密码", validators=[DataRequired("请输入新密码"),
                                                 Length(min=MIN_PASSWORD, max=200, message="密码至少 8 位")])
+
+
+class MergeForm(FlaskForm):
+    keep = StringField("保留的客户（客户编号）", validators=[DataRequired("请填写要保留的客户编号"), Length(max=30)])
+    merged = StringField("并入并删除的客户（客户编号）",
+                         validators=[DataRequired("请填写要并入的客户编号"), Length(max=30)])
+    confirmed = HiddenField()  # set only by the summary's 确认合并 button
 
 
 class TeamForm(FlaskForm):
@@ -132,3 +139,56 @@ def team_manager(team_id: int):
     operations.set_team_manager(current_user, team, db.session.get(User, manager_id) if manager_id else None)
     flash("已更新业务经理", "success")
     return redirect(url_for(".teams"))
+
+
+# ── duplicate customers ───────────────────────────────────────────────────
+def _duplicate_groups(limit: int = 200) -> list[list[Customer]]:
+    """Customers sharing a normalised name key (customer_keys.name_key): those
+    registered before the duplicate check existed, for merging."""
+    keys = list(db.session.scalars(
+        sa.select(Customer.name_key).where(Customer.name_key.is_not(None)).group_by(Customer.name_key)
+        .having(sa.func.count() > 1).order_by(Customer.name_key).limit(limit)))
+    groups: dict[str, list[Customer]] = {k: [] for k in keys}
+    for c in db.session.scalars(sa.select(Customer).where(Customer.name_key.in_(keys)).order_by(Customer.id)):
+        groups[c.name_key].append(c)
+    return list(groups.values())
+
+
+def _by_number(form, name: str) -> Customer | None:
+    field = getattr(form, name)
+    number = (field.data or "").strip().upper()
+    customer = db.session.scalar(sa.select(Customer).where(sa.func.upper(Customer.customer_no) == number))
+    if customer is None:
+        field.errors.append(f"没有客户编号为「{field.data.strip()}」的客户")
+    return customer
+
+
+@bp.route("/customers/duplicates", methods=["GET", "POST"])
+@roles_required("admin")
+def customer_duplicates():
+    """重复客户: the groups to merge, and the merge itself in two steps: the
+    summary of what moves, then the confirmed merge (operations.merge_customers)."""
+    form = MergeForm()
+    if request.method == "GET":
+        form.keep.data = request.args.get("keep", "")[:30]
+        form.merged.data = request.args.get("merged", "")[:30]
+    preview = keep = merged = None
+    if form.validate_on_submit():
+        keep, merged = _by_number(form, "keep"), _by_number(form, "merged")
+        if keep is not None and merged is not None and keep.id == merged.id:
+            form.merged.errors.append("请选择另一个客户：保留和并入的不能是同一个")
+        elif keep is not None and merged is not None:
+            if form.confirmed.data == "y":
+                summary = operations.merge_customers(current_user, keep, merged)
+                flash(f"已将 {form.merged.data.strip().upper()} 并入 {keep.customer_no}："
+                      f"{summary['projects']} 个项目、{summary['records']} 张表单已转移", "success")
+                return redirect(url_for(".customer_duplicates"))
+            preview = operations.merge_preview(keep, merged)
+    status = 400 if form.errors else 200
+    return render_page("admin/customer_duplicates.html", form=form, groups=_duplicate_groups(),
+                       preview=preview, keep=keep, merged=merged, labels=dict(FIELD_LABELS)), status
+
+
+FIELD_LABELS = (("short_name", "企业简称"), ("category", "客户类别"), ("source", "客户来源"),
+                ("industry", "企业所属行业"), ("contact", "联系人"), ("phone", "电话"), ("address", "地址"),
+                ("tax_id", "统一社会信用代码/增值税号"))

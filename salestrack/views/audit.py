@@ -29,7 +29,7 @@ ACTION_LABELS = {
     "upload": "上传", "delegate_revoke": "撤销委托", "archive": "归档", "implementation": "实施进度",
     "project_create": "新建项目", "project_update": "修改项目", "project_stage": "项目阶段变更",
     "project_reassign": "项目转交",
-    "customer_create": "新建客户", "customer_update": "修改客户",
+    "customer_create": "新建客户", "customer_update": "修改客户", "customer_merge": "合并客户",
     "user_create": "新建用户", "user_update": "修改用户", "password_set": "重设密码",
     "team_create": "新建团队", "team_update": "修改团队",
 }

@@ -9,6 +9,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access, operations
+from ..customer_keys import duplicate_message
 from ..extensions import db
 from ..models import CustomerChange, Customer, Project, Record
 from .common import page_number, render_page
@@ -33,6 +34,7 @@ class CustomerForm(FlaskForm):
     contact = StringField("联系人", validators=[Optional(), Length(max=80)])
     phone = StringField("电话", validators=[Optional(), Length(max=40)])
     address = StringField("地址", validators=[Optional(), Length(max=300)])
+    tax_id = StringField("统一社会信用代码/增值税号", validators=[Optional(), Length(max=40)])
 
 
 def _can_create(user) -> bool:
@@ -62,11 +64,30 @@ def new():
     if not _can_create(current_user):
         abort(403)
     form = CustomerForm()
+    duplicate = None
     if form.validate_on_submit():
-        customer = operations.create_customer(current_user, **{f.name: f.data for f in form if f.name != "csrf_token"})
-        flash(f"已登记客户 {customer.customer_no}", "success")
-        return redirect(url_for(".show", customer_id=customer.id))
-    return render_page("customers/edit.html", form=form, customer=None), 400 if form.errors else 200
+        try:
+            customer = operations.create_customer(current_user, **_fields(form))
+        except operations.DuplicateCustomer as e:
+            duplicate = _refused(form, e)
+        except operations.OperationError as e:
+            getattr(form, e.field or "name").errors.append(e.message)
+        else:
+            flash(f"已登记客户 {customer.customer_no}", "success")
+            return redirect(url_for(".show", customer_id=customer.id))
+    return render_page("customers/edit.html", form=form, customer=None, duplicate=duplicate), \
+        400 if form.errors else 200
+
+
+def _fields(form) -> dict:
+    return {f.name: f.data for f in form if f.name != "csrf_token"}
+
+
+def _refused(form, e) -> Customer | None:
+    """Puts the duplicate's pointer next to the field at fault; returns the
+    existing customer when the user may open it (for a link), else None."""
+    getattr(form, e.field).errors.append(duplicate_message(current_user, e.existing, e.reason))
+    return e.existing if access.can_view_customer(current_user, e.existing) else None
 
 
 @bp.route("/<int:customer_id>")
@@ -92,8 +113,18 @@ def edit(customer_id: int):
     if not access.can_edit_customer(current_user, customer):
         abort(403)
     form = CustomerForm(obj=customer)
+    duplicate = None
     if form.validate_on_submit():
-        operations.update_customer(current_user, customer, **{f.name: f.data for f in form if f.name != "csrf_token"})
-        flash("已保存", "success")
-        return redirect(url_for(".show", customer_id=customer.id))
-    return render_page("customers/edit.html", form=form, customer=customer), 400 if form.errors else 200
+        try:
+            operations.update_customer(current_user, customer, **_fields(form))
+        except operations.DuplicateCustomer as e:
+            db.session.rollback()
+            duplicate = _refused(form, e)
+        except operations.OperationError as e:
+            db.session.rollback()
+            getattr(form, e.field or "name").errors.append(e.message)
+        else:
+            flash("已保存", "success")
+            return redirect(url_for(".show", customer_id=customer.id))
+    return render_page("customers/edit.html", form=form, customer=customer, duplicate=duplicate), \
+        400 if form.errors else 200

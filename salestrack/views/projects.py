@@ -1,7 +1,9 @@
 """Sales projects: list with live search, page with stage timeline, create,
 edit, stage change, reassignment."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from decimal import Decimal
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
@@ -9,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from .. import access, operations
 from ..extensions import db
+from ..formkit.builder import UNIT_CONFIRM_PREFIX, implausible_amount_message
 from ..models import Customer, Project, Team, User
 from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, PROBABILITIES, STAGES
 from .common import as_id, page_number, render_page
@@ -39,6 +42,15 @@ class ProjectForm(FlaskForm):
     def validate_amount(self, field):
         if field.data is not None and field.data.as_tuple().exponent < -2:
             raise ValidationError("金额最多两位小数")
+        # An amount implausible in 万元 is saved only with its unit confirmed (issue 10 finding 8).
+        unchanged = field.object_data is not None and Decimal(str(field.object_data)) == field.data
+        if field.data is not None and not unchanged \
+                and field.data > Decimal(str(current_app.config["MONEY_CONFIRM_ABOVE"])):
+            if request.form.get(UNIT_CONFIRM_PREFIX + field.name):
+                field.unit_confirm = "confirmed"
+            else:
+                field.unit_confirm = "ask"
+                raise ValidationError(implausible_amount_message(field.data))
 
 
 class StageForm(FlaskForm):

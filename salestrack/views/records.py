@@ -2,6 +2,7 @@
 attachments, and the author's list. One set of routes and templates serves
 every sheet; the sheet's definition (salestrack/forms/) decides the rest."""
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -12,7 +13,8 @@ from werkzeug.datastructures import MultiDict
 from .. import access, formtokens, operations
 from ..extensions import db
 from ..formkit import registry
-from ..formkit.builder import build_form, errors as form_errors, form_data, validate_field
+from ..formkit.builder import (build_form, confirm_implausible_amounts, errors as form_errors, form_data,
+                               validate_field)
 from ..formkit.diff import diff
 from ..models import Attachment, Customer, Project, Record
 from ..process import RECORD_STATUSES
@@ -71,6 +73,9 @@ def _form_for_post(spec, record=None):
         valid = False
     for key, message in customer_column_problems(spec, form_data(spec, form)).items():
         form[key].errors = list(form[key].errors) + [message]
+        valid = False
+    limit = Decimal(str(current_app.config["MONEY_CONFIRM_ABOVE"]))
+    if not confirm_implausible_amounts(spec, form, limit, request.form, stored=record.data if record else None):
         valid = False
     return form, valid
 

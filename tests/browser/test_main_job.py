@@ -167,8 +167,9 @@ def value_of(spec: FormSpec, field: Field, typed: Typed, office: Office, table: 
 
 # ── filling the form by its labels ───────────────────────────────────────
 def by_label(page, label: str):
-    """The input a paper label names (a required field's label ends in *)."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}\*?$"))
+    """The input a paper label names (a required field's label ends in *; a
+    money field's label names its unit, （万元）)."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}(（万元）)?\*?$"))
 
 
 def put(page, input_, field: Field, value):

@@ -37,7 +37,7 @@ def sample(field: Field) -> tuple[list[str], object, str]:
     if kind == "int":
         return ["3"], 3, "3"
     if kind == "money":
-        return ["1234.5"], "1234.50", "1,234.50"
+        return ["1234.5"], "1234.50", "1,234.50 万元"  # shown with its unit (issue 10 finding 8)
     if kind == "percent":
         return ["35"], 35, "35%"
     if kind == "choice":

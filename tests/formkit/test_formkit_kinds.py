@@ -109,8 +109,8 @@ def test_non_text_submissions_never_raise():
 
 
 @pytest.mark.parametrize("field, stored, shown", [
-    (f("money"), "1234567.50", "1,234,567.50"),
-    (f("money"), "0.00", "0.00"),
+    (f("money"), "1234567.50", "1,234,567.50 万元"),
+    (f("money"), "0.00", "0.00 万元"),
     (f("percent"), 12.5, "12.5%"),
     (f("datetime"), "2026-03-05T09:30", "2026-03-05 09:30"),
     (f("date"), "2026-03-05", "2026-03-05"),
