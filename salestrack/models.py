@@ -3,7 +3,7 @@
 the append-only audit trail. Only operations.py writes to it."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,8 @@ from .extensions import db
 
 def utcnow() -> datetime:
     """Naive UTC timestamp: stored the same on SQLite and PostgreSQL."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    from . import clock
+    return clock.now()
 
 
 class Team(db.Model):

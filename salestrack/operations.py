@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from . import audit
+from . import audit, clock
 from .database import write_transaction
 from .extensions import db
 from .models import Customer, Project, ProjectEvent, Target, Team, User, utcnow
@@ -207,7 +207,7 @@ PROJECT_COLUMNS = ("name", "customer_id", "product_line", "amount", "probability
 def create_project(actor: User, owner: User | None = None, **fields) -> Project:
     owner = owner or actor
     with write_transaction():
-        year = date.today().year
+        year = clock.today().year
         number = next_number(f"project-{year}")
         project = Project(project_no=f"XM-{year}-{number:04d}", owner_id=owner.id, team_id=owner.team_id,
                           stage="lead", stage_entered_at=utcnow(),
@@ -273,7 +273,7 @@ def change_stage(actor: User, project: Project, to_stage: str, reason: str = "")
         project.stage_stay_reason = None
         if to_stage == "won":
             project.probability = 100
-            project.signed_at = date.today()
+            project.signed_at = clock.today()
         elif to_stage == "lost":
             project.probability = 0
             project.lost_reason = reason
@@ -309,7 +309,7 @@ EDITABLE_STATUSES = ("draft", "returned", "approved")
 
 
 def _record_number(spec) -> str:
-    year = date.today().year
+    year = clock.today().year
     return f"{spec.prefix}-{year}-{next_number(f'sheet-{spec.prefix}-{year}'):04d}"
 
 
@@ -616,7 +616,7 @@ def remind_signer(actor: User, record, spec) -> None:
         signer = db.session.get(User, record.waiting_for_id)
         message = f"{actor.name} 催办《{spec.title}》{record.number}，已等待您审批。"
         notify(signer, "reminder", message, _record_link(record), record)
-        today = date.today()
+        today = clock.today()
         for deputy_id in db.session.scalars(sa.select(Delegation.deputy_id).where(
                 Delegation.principal_id == signer.id, Delegation.revoked_at.is_(None),
                 Delegation.starts_on <= today, Delegation.ends_on >= today)):
@@ -633,7 +633,7 @@ def delegate(actor: User, deputy: User, starts_on: date, ends_on: date):
         raise OperationError("不能委托给自己", "deputy")
     if ends_on < starts_on:
         raise OperationError("结束日期不能早于开始日期", "ends_on")
-    if ends_on < date.today():
+    if ends_on < clock.today():
         raise OperationError("结束日期已过", "ends_on")
     if (ends_on - starts_on).days > 366:
         raise OperationError("委托期限最长一年", "ends_on")
@@ -766,7 +766,7 @@ def import_rows(actor: User, customers: list[dict], projects: list[dict]) -> tup
             db.session.flush()
             created[id(c)] = customer.id
             audit.append("customer_create", actor, target=customer, target_label=number, detail={"import": True})
-        year = date.today().year
+        year = clock.today().year
         for p in projects:
             if p["project_no"]:
                 if db.session.scalar(sa.select(Project.id).where(Project.project_no == p["project_no"])):
