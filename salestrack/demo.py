@@ -94,6 +94,7 @@ def load_demo(password: str) -> str:
         projects[name] = project
         _backdate_history(project, rep, stage, days_in, now)
         project.last_followup_at = now - timedelta(days=since_followup)
+        project.followup_from = project.last_followup_at
         project.probability = STAGE_PROBABILITY[stage]
         if stage == "lost":
             project.lost_reason = "价格高于竞争对手 15%，客户选择了本地供应商"

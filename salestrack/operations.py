@@ -285,7 +285,9 @@ def change_stage(actor: User, project: Project, to_stage: str, reason: str = "")
 
 
 def reassign_project(actor: User, project: Project, new_owner: User, reason: str = "") -> Project:
-    """Gives a project to another rep (e.g. after the follow-up limit passed)."""
+    """Gives a project to another rep (e.g. after the follow-up limit passed).
+    The new owner gets one full follow-up period of the project's class: the
+    follow-up clock restarts now (followup.py)."""
     with write_transaction():
         _locked(project)
         if new_owner.id == project.owner_id:
@@ -299,6 +301,7 @@ def reassign_project(actor: User, project: Project, new_owner: User, reason: str
         project.team_id = new_owner.team_id
         project.version += 1
         project.updated_at = utcnow()
+        project.followup_from = project.updated_at
         audit.append("project_reassign", actor, target=project, target_label=project.project_no,
                      detail={"from": old.username, "to": new_owner.username, "reason": reason})
     return project
@@ -314,12 +317,10 @@ def _record_number(spec) -> str:
 
 
 def _file_effects(actor: User, record, spec, data: dict) -> None:
-    """What filing a sheet does beyond the record: a follow-up sheet dates the
-    project's last follow-up; 客户基本信息表 updates the customer master."""
+    """What saving a sheet does beyond the record: 客户基本信息表 updates the
+    customer master. (A saved follow-up sheet is not yet a follow-up: the
+    clock moves when it is submitted, see _count_followup.)"""
     now = utcnow()
-    if spec.followup:
-        project = record.project
-        project.last_followup_at = now
     if spec.updates_customer and record.customer_id:
         customer = db.session.get(Customer, record.customer_id)
         from .records import customer_fields_from_sheet
@@ -445,6 +446,44 @@ def _record_link(record) -> str:
     return f"/records/{record.id}"
 
 
+def followup_day(spec, data: dict, submitted_on) -> "date | None":
+    """The local date a follow-up sheet dates its follow-up by: its own
+    contact/visit date (FormSpec.followup_date), never later than the day it
+    was submitted (`submitted_on`, local). None when the sheet is not a
+    follow-up sheet or carries no valid date. Rule: paper-forms-toolkit.md 3.13."""
+    if not spec.followup:
+        return None
+    try:
+        day = date.fromisoformat(str((data or {}).get(spec.followup_date) or ""))
+    except ValueError:
+        return None
+    return min(day, submitted_on)
+
+
+def is_late_entry(contact_day, first_submitted_at) -> bool:
+    """补录: a contact is recorded within 24 hours (paper-forms-toolkit.md 3.13).
+    The contact's hour is not on the sheet, so it is taken at the latest, the
+    end of its day: a sheet first submitted (naive UTC) after the end of the
+    day after its contact date (local) is late."""
+    return first_submitted_at >= clock.end_of_day(contact_day + timedelta(days=1))
+
+
+def _count_followup(record, spec, now) -> None:
+    """A submitted follow-up sheet moves its project's follow-up clock to its
+    contact date (never backwards, never past today) and is marked 补录 when
+    submitted more than 24 h after that date."""
+    day = followup_day(spec, record.data, clock.local_date(now))
+    if day is None:
+        return
+    record.late_entry = is_late_entry(day, record.first_submitted_at or now)
+    project = record.project
+    start = clock.start_of_day(day)
+    if project.last_followup_at is None or start > project.last_followup_at:
+        project.last_followup_at = start
+    if project.followup_from is None or start > project.followup_from:
+        project.followup_from = start
+
+
 def _wait_at(record, index: int) -> None:
     record.current_slot = index
     record.waiting_for_id = record.chain[index]["signer_id"]
@@ -477,6 +516,8 @@ def submit_record(actor: User, record, spec, chosen: dict[str, int], once: str |
         record.chain = chain
         record.status = "submitted"
         record.submitted_at = utcnow()
+        record.first_submitted_at = record.first_submitted_at or record.submitted_at
+        _count_followup(record, spec, record.submitted_at)
         _wait_at(record, 0)
         audit.append("submit", actor, target=record, target_label=record.number,
                      detail={"round": record.round, "signers": [s["signer_name"] for s in chain]},
