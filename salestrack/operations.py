@@ -236,8 +236,9 @@ def update_project(actor: User, project: Project, expected_version: int | None =
         if changed:
             project.version += 1
             project.updated_at = utcnow()
+            from .history import edit_summary
             db.session.add(ProjectEvent(project_id=project.id, kind="edited", actor_id=actor.id,
-                                        reason="、".join(changed)[:500]))
+                                        reason=edit_summary(changed)))
             audit.append("project_update", actor, target=project, target_label=project.project_no, detail=changed)
     return project
 
