@@ -80,7 +80,8 @@ def _edit_text(reason: str | None) -> str:
 
 def timeline(project) -> list[dict]:
     """The project page's 阶段推进 entries, oldest first: {'at' (naive UTC),
-    'kind', 'text', 'actor' (a person's name or 系统), 'reason', 'days_in_stage'}."""
+    'kind', 'text', 'actor' (a person's name or 系统), 'reason', 'days_in_stage',
+    and for a stage change 'from' and 'to' (stage labels)}."""
     events = list(db.session.scalars(sa.select(ProjectEvent).where(ProjectEvent.project_id == project.id)
                                      .order_by(ProjectEvent.at, ProjectEvent.id)))
     accounts = {v for ev in events if ev.kind == "reassigned" for v in (ev.from_value, ev.to_value) if v}
@@ -98,5 +99,7 @@ def timeline(project) -> list[dict]:
         else:
             text, reason = f"修改：{_edit_text(ev.reason)}", None
         out.append({"at": ev.at, "kind": ev.kind, "text": text, "actor": ev.actor.name if ev.actor else "系统",
+                    "from": stage_label(ev.from_value) if ev.kind == "stage" else None,
+                    "to": stage_label(ev.to_value) if ev.kind == "stage" else None,
                     "reason": reason, "days_in_stage": ev.days_in_stage})
     return out
