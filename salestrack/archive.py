@@ -158,12 +158,14 @@ class ExportCriteria:
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    from . import clock
+    return clock.zone()
 
 
 def local_today() -> date:
     """Today in the department's time zone, the calendar approvals are dated by."""
-    return datetime.now(_zone()).date()
+    from . import clock
+    return clock.today()
 
 
 def _utc_bounds(criteria: ExportCriteria) -> tuple[datetime, datetime]:

@@ -3,7 +3,6 @@
 import os
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import audit, operations
+from . import audit, clock, operations
 from .extensions import db
 from .models import Team, User
 from .process import ROLE_CODES
@@ -120,7 +119,7 @@ def init_cert(if_missing, force, common_name, org):
     if present and not force:
         raise click.ClickException(f"{cert} exists; --force replaces it, after which PDFs archived under the "
                                    "old certificate no longer verify as trusted")
-    stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+    stamp = clock.stamp("%Y%m%d%H%M%S")
     for path in present:
         path.rename(path.with_name(f"{path.name}.replaced-{stamp}"))
         click.echo(f"kept the old {path.name} as {path.name}.replaced-{stamp}")

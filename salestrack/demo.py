@@ -2,10 +2,10 @@
 projects spread over the stages with a plausible history, and a few sheets
 taken through the real sign-off chain: approved and sealed into the archive,
 one handover in the implementation worklist, one request in the inbox."""
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
-from . import operations
+from . import clock, operations
 from .extensions import db
 from .models import Project, ProjectEvent, utcnow
 
@@ -89,16 +89,17 @@ def load_demo(password: str) -> str:
         project = operations.create_project(
             rep, name=name, customer_id=customers[ci].id, product_line=product, amount=Decimal(amount),
             probability=20, customer_class=klass, lead_source=lead,
-            expected_sign_date=date.today() + timedelta(days=30 * (1 + "ABCD".index(klass))),
+            expected_sign_date=clock.today() + timedelta(days=30 * (1 + "ABCD".index(klass))),
             competitors="西门子、研华科技" if ci % 2 else "用友、鼎捷软件", funding="企业自筹")
         projects[name] = project
         _backdate_history(project, rep, stage, days_in, now)
         project.last_followup_at = now - timedelta(days=since_followup)
+        project.followup_from = project.last_followup_at
         project.probability = STAGE_PROBABILITY[stage]
         if stage == "lost":
             project.lost_reason = "价格高于竞争对手 15%，客户选择了本地供应商"
         if stage == "won":
-            project.signed_at = (now - timedelta(days=days_in)).date()
+            project.signed_at = clock.local_date(now - timedelta(days=days_in))
             project.collected_amount = Decimal(amount) * Decimal("0.3")
             project.collection_date = project.signed_at + timedelta(days=30)
         if stage not in ("won", "lost") and days_in > 7:
@@ -114,7 +115,7 @@ def _file_and_sign(users: dict, projects: dict) -> int:
     the demo has sealed PDFs in the archive, a handover in the worklist and a
     request waiting in 李娜's inbox. Returns the number approved."""
     from .formkit import registry
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     mes, wms, data_platform = (projects["恒力精机数控车间 MES 系统"], projects["东方电气智能仓储改造"],
                                projects["航天测控试验数据平台"])
     phase2 = projects["恒力精机二期质量追溯"]
@@ -147,8 +148,8 @@ def _file_and_sign(users: dict, projects: dict) -> int:
             "date": today, "handover_date": today, "products": "质量追溯系统（含条码采集、质量看板）",
             "functions": "来料检验、过程追溯、成品追溯、质量报表", "list_price": "120.00",
             "implementation_budget": "18.00", "impl_scope": "二期三条产线的质量追溯上线及培训",
-            "impl_start": (date.today() + timedelta(days=14)).isoformat(),
-            "impl_end": (date.today() + timedelta(days=134)).isoformat(),
+            "impl_start": (clock.today() + timedelta(days=14)).isoformat(),
+            "impl_end": (clock.today() + timedelta(days=134)).isoformat(),
             "impl_goals": "四个月内三条产线全部上线", "customer_commitments": "上线后三个月内驻场支持"},
          {"engineer": users["engineer"].id, "project_manager": users["impl"].id}, "已接收。"),
     ]
@@ -162,7 +163,7 @@ def _file_and_sign(users: dict, projects: dict) -> int:
         approved += 1
     request = registry.get("resource_request")
     record = operations.create_record(users["rep2"], data_platform, request, {
-        "date": date.today().isoformat(), "customer_class": "A类客户",
+        "date": clock.today().isoformat(), "customer_class": "A类客户",
         "support_needed": "需要一名数据采集工程师到现场做接口测试", "reason": "客户要求在方案确认前验证采集频率",
         "support_period": "下周一至周三", "support_form": {"values": ["出差"], "other": ""}})
     operations.submit_record(users["rep2"], record, request, {})

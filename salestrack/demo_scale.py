@@ -172,7 +172,8 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
                 "customer_class": klass, "stage": stage, "stage_entered_at": entered,
                 "stage_stay_reason": "等待客户预算审批" if rng.random() < 0.5 else None,
                 "lost_reason": "价格因素" if stage == "lost" else None,
-                "last_followup_at": times[-1] if times else None, "signed_at": signed,
+                "last_followup_at": times[-1] if times else None,
+                "followup_from": times[-1] if times else None, "signed_at": signed,
                 "collected_amount": (amount * Decimal(rng.choice((0, 30, 60, 100))) / 100).quantize(Decimal("0.01"))
                 if won else None,
                 "collection_date": signed + timedelta(days=rng.randint(10, 120)) if won else None,

@@ -1,7 +1,14 @@
 """Follow-up discipline (sales-process.md): when each open project's next
-follow-up sheet is due, judged from its customer class and the last sheet
-filed against it (Project.last_followup_at, else its creation), and which
-projects have gone past the limit after which the manager may reassign them.
+follow-up sheet is due, judged from its customer class and the moment its
+follow-up clock counts from, and which projects have gone past the limit
+after which the manager may reassign them.
+
+The clock counts from Project.followup_from: the later of the last real
+follow-up (the contact date of the latest submitted follow-up sheet, see
+operations.submit_record; paper-forms-toolkit.md 3.13) and the moment the
+project was last reassigned (its new owner gets one full cadence period).
+Rows written before that column existed fall back to last_followup_at, then
+to the project's creation.
 
 Computed in SQL without date arithmetic in the database: for each class the
 cut-off timestamp is worked out here and compared per class, which also lets
@@ -29,8 +36,8 @@ class FollowUp:
     owner_id: int
     owner: str
     customer_class: str
-    last: datetime
-    due: datetime
+    last: datetime  # the last follow-up (else the project's creation), shown as 上次跟进
+    due: datetime  # the clock's start (last follow-up or reassignment) + the class's interval
     overdue_days: int
     past_loss_limit: bool
 
@@ -52,12 +59,20 @@ def _loss_limits() -> dict[str, int | None]:
     return current_app.config["FOLLOWUP_LOSS_DAYS"]
 
 
+def clock_start():
+    """The moment a project's follow-up clock counts from (naive UTC)."""
+    return sa.func.coalesce(Project.followup_from, Project.last_followup_at, Project.created_at)
+
+
 def _last_before(cutoff: datetime, inclusive: bool = True):
-    """COALESCE(last_followup_at, created_at) <= cutoff (or <), written so an
-    index on last_followup_at can serve it."""
+    """COALESCE(followup_from, last_followup_at, created_at) <= cutoff (or <),
+    written so the index on the projects' open work can serve it."""
     def cmp(column):
         return column <= cutoff if inclusive else column < cutoff
-    return sa.or_(cmp(Project.last_followup_at), sa.and_(Project.last_followup_at.is_(None), cmp(Project.created_at)))
+    return sa.or_(cmp(Project.followup_from),
+                  sa.and_(Project.followup_from.is_(None), cmp(Project.last_followup_at)),
+                  sa.and_(Project.followup_from.is_(None), Project.last_followup_at.is_(None),
+                          cmp(Project.created_at)))
 
 
 def due_condition(moment: datetime, inclusive: bool = True):
@@ -79,7 +94,7 @@ def _rows(where, now: datetime, limit: int) -> list[FollowUp]:
     each already in due-date order (the interval is the same within a
     class), merged here. The inner query reads only the projects' index; the
     names are joined to the few rows kept."""
-    last = sa.func.coalesce(Project.last_followup_at, Project.created_at)
+    last = clock_start()
     per_class = []
     limits = _loss_limits()
     for klass in CLASS_CODES:
@@ -91,12 +106,13 @@ def _rows(where, now: datetime, limit: int) -> list[FollowUp]:
         rows = db.session.execute(
             sa.select(Project.id, Project.project_no, Project.name,
                       sa.func.coalesce(Customer.short_name, Customer.name), Project.owner_id, User.name,
-                      Project.customer_class, urgent.c.last)
+                      Project.customer_class, sa.func.coalesce(Project.last_followup_at, Project.created_at),
+                      urgent.c.last)
             .join(urgent, urgent.c.id == Project.id)
             .join(Customer, Customer.id == Project.customer_id).join(User, User.id == Project.owner_id)
             .order_by(urgent.c.last, Project.id)).all()
-        per_class.append([FollowUp(*r, due=r[7] + interval, overdue_days=max(0, (now - r[7] - interval).days),
-                                   past_loss_limit=loss is not None and (now - r[7]).days > loss) for r in rows])
+        per_class.append([FollowUp(*r[:8], due=r[8] + interval, overdue_days=max(0, (now - r[8] - interval).days),
+                                   past_loss_limit=loss is not None and (now - r[8]).days > loss) for r in rows])
     return list(heapq.merge(*per_class, key=lambda f: (f.due, f.project_id)))[:limit]
 
 

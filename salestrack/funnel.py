@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -40,8 +39,8 @@ def ratio(part, whole) -> float | None:
 # ── periods and scope ─────────────────────────────────────────────────────
 def utc_midnight(day: date) -> datetime:
     """The start of a local calendar day as the naive UTC timestamp stored in the database."""
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
+    from . import clock
+    return clock.start_of_day(day)
 
 
 def add_months(day: date, months: int) -> date:
@@ -98,8 +97,9 @@ def period_for(key: str | None, today: date | None = None) -> Period:
 
 
 def local_today() -> date:
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.now(tz).date()
+    """Today in the department's time zone (salestrack.clock)."""
+    from . import clock
+    return clock.today()
 
 
 @dataclass(frozen=True)

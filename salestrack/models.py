@@ -3,7 +3,7 @@
 the append-only audit trail. Only operations.py writes to it."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,8 @@ from .extensions import db
 
 def utcnow() -> datetime:
     """Naive UTC timestamp: stored the same on SQLite and PostgreSQL."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    from . import clock
+    return clock.now()
 
 
 class Team(db.Model):
@@ -126,8 +127,8 @@ class Project(db.Model):
         sa.Index("ix_projects_stage_team", "stage", "team_id"),
         sa.Index("ix_projects_owner_stage", "owner_id", "stage"),
         # The open funnel and the follow-up lists read only this index.
-        sa.Index("ix_projects_open_work", "stage", "customer_class", "last_followup_at", "created_at",
-                 "team_id", "owner_id", "amount"),
+        sa.Index("ix_projects_open_work", "stage", "customer_class", "followup_from", "last_followup_at",
+                 "created_at", "team_id", "owner_id", "amount"),
         # Stale stages, and projects closed recently.
         sa.Index("ix_projects_stage_entered", "stage", "stage_entered_at"),
     )
@@ -149,7 +150,12 @@ class Project(db.Model):
     stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     stage_stay_reason: Mapped[str | None] = mapped_column(sa.String(500))  # 阶段停留原因
     lost_reason: Mapped[str | None] = mapped_column(sa.String(500))  # 丢标原因
+    # 上次跟进: the start (local midnight, as UTC) of the contact date of the
+    # latest submitted follow-up sheet.
     last_followup_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The follow-up clock counts from here: the later of last_followup_at and
+    # the last reassignment (followup.py).
+    followup_from: Mapped[datetime | None]
     signed_at: Mapped[date | None]  # when it reached 签约成交
     collected_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 已回款（万元）
     collection_date: Mapped[date | None]  # 回款日期 (expected or actual)
@@ -221,6 +227,9 @@ class Record(db.Model):
     waiting_for_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)  # the current slot's signer
     submitted_at: Mapped[datetime | None]
+    first_submitted_at: Mapped[datetime | None]
+    # 补录: a follow-up sheet first submitted more than 24 h after its contact date.
+    late_entry: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     approved_at: Mapped[datetime | None]
     waiting_since: Mapped[datetime | None]
     pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from . import audit
+from . import audit, clock
 from .database import write_transaction
 from .extensions import db
 from .models import Customer, Project, ProjectEvent, Target, Team, User, utcnow
@@ -328,7 +328,7 @@ PROJECT_COLUMNS = ("name", "customer_id", "product_line", "amount", "probability
 def create_project(actor: User, owner: User | None = None, **fields) -> Project:
     owner = owner or actor
     with write_transaction():
-        year = date.today().year
+        year = clock.today().year
         number = next_number(f"project-{year}")
         project = Project(project_no=f"XM-{year}-{number:04d}", owner_id=owner.id, team_id=owner.team_id,
                           stage="lead", stage_entered_at=utcnow(),
@@ -357,8 +357,9 @@ def update_project(actor: User, project: Project, expected_version: int | None =
         if changed:
             project.version += 1
             project.updated_at = utcnow()
+            from .history import edit_summary
             db.session.add(ProjectEvent(project_id=project.id, kind="edited", actor_id=actor.id,
-                                        reason="、".join(changed)[:500]))
+                                        reason=edit_summary(changed)))
             audit.append("project_update", actor, target=project, target_label=project.project_no, detail=changed)
     return project
 
@@ -394,7 +395,7 @@ def change_stage(actor: User, project: Project, to_stage: str, reason: str = "")
         project.stage_stay_reason = None
         if to_stage == "won":
             project.probability = 100
-            project.signed_at = date.today()
+            project.signed_at = clock.today()
         elif to_stage == "lost":
             project.probability = 0
             project.lost_reason = reason
@@ -406,7 +407,9 @@ def change_stage(actor: User, project: Project, to_stage: str, reason: str = "")
 
 
 def reassign_project(actor: User, project: Project, new_owner: User, reason: str = "") -> Project:
-    """Gives a project to another rep (e.g. after the follow-up limit passed)."""
+    """Gives a project to another rep (e.g. after the follow-up limit passed).
+    The new owner gets one full follow-up period of the project's class: the
+    follow-up clock restarts now (followup.py)."""
     with write_transaction():
         _locked(project)
         if new_owner.id == project.owner_id:
@@ -420,6 +423,7 @@ def reassign_project(actor: User, project: Project, new_owner: User, reason: str
         project.team_id = new_owner.team_id
         project.version += 1
         project.updated_at = utcnow()
+        project.followup_from = project.updated_at
         audit.append("project_reassign", actor, target=project, target_label=project.project_no,
                      detail={"from": old.username, "to": new_owner.username, "reason": reason})
     return project
@@ -430,19 +434,8 @@ EDITABLE_STATUSES = ("draft", "returned", "approved")
 
 
 def _record_number(spec) -> str:
-    year = date.today().year
+    year = clock.today().year
     return f"{spec.prefix}-{year}-{next_number(f'sheet-{spec.prefix}-{year}'):04d}"
-
-
-def _file_effects(actor: User, record, spec, data: dict) -> None:
-    """What saving a sheet does beyond the record: a follow-up sheet dates the
-    project's last follow-up. Saving never writes master data: a sheet with
-    updates_customer changes the customer only at final approval
-    (_update_customer_master)."""
-    now = utcnow()
-    if spec.followup:
-        project = record.project
-        project.last_followup_at = now
 
 
 def _printed(field, value) -> str | None:
@@ -537,7 +530,6 @@ def create_record(actor: User, project: Project, spec, data: dict, attachment_id
         db.session.flush()
         attach_uploads(record, attachment_ids)
         _add_revision(actor, record, spec, {}, data)
-        _file_effects(actor, record, spec, data)
         audit.append("create", actor, target=record, target_label=record.number,
                      detail={"sheet": spec.key, "project": project.project_no},
                      content_hash=record.revisions[-1].content_hash if record.revisions else None)
@@ -577,7 +569,6 @@ def save_record(actor: User, record, spec, data: dict, expected_version: int, at
             record.status = "draft"
             record.approved_at = None
         revision = _add_revision(actor, record, spec, old, data)
-        _file_effects(actor, record, spec, data)
         audit.append("edit", actor, target=record, target_label=record.number,
                      detail={"revision": revision.number, "fields": [c.get("label") for c in revision.changes][:50],
                              "reopened": was == "approved"},
@@ -620,6 +611,44 @@ def _record_link(record) -> str:
     return f"/records/{record.id}"
 
 
+def followup_day(spec, data: dict, submitted_on) -> "date | None":
+    """The local date a follow-up sheet dates its follow-up by: its own
+    contact/visit date (FormSpec.followup_date), never later than the day it
+    was submitted (`submitted_on`, local). None when the sheet is not a
+    follow-up sheet or carries no valid date. Rule: paper-forms-toolkit.md 3.13."""
+    if not spec.followup:
+        return None
+    try:
+        day = date.fromisoformat(str((data or {}).get(spec.followup_date) or ""))
+    except ValueError:
+        return None
+    return min(day, submitted_on)
+
+
+def is_late_entry(contact_day, first_submitted_at) -> bool:
+    """补录: a contact is recorded within 24 hours (paper-forms-toolkit.md 3.13).
+    The contact's hour is not on the sheet, so it is taken at the latest, the
+    end of its day: a sheet first submitted (naive UTC) after the end of the
+    day after its contact date (local) is late."""
+    return first_submitted_at >= clock.end_of_day(contact_day + timedelta(days=1))
+
+
+def _count_followup(record, spec, now) -> None:
+    """A submitted follow-up sheet moves its project's follow-up clock to its
+    contact date (never backwards, never past today) and is marked 补录 when
+    submitted more than 24 h after that date."""
+    day = followup_day(spec, record.data, clock.local_date(now))
+    if day is None:
+        return
+    record.late_entry = is_late_entry(day, record.first_submitted_at or now)
+    project = record.project
+    start = clock.start_of_day(day)
+    if project.last_followup_at is None or start > project.last_followup_at:
+        project.last_followup_at = start
+    if project.followup_from is None or start > project.followup_from:
+        project.followup_from = start
+
+
 def _wait_at(record, index: int) -> None:
     record.current_slot = index
     record.waiting_for_id = record.chain[index]["signer_id"]
@@ -652,6 +681,8 @@ def submit_record(actor: User, record, spec, chosen: dict[str, int], once: str |
         record.chain = chain
         record.status = "submitted"
         record.submitted_at = utcnow()
+        record.first_submitted_at = record.first_submitted_at or record.submitted_at
+        _count_followup(record, spec, record.submitted_at)
         _wait_at(record, 0)
         audit.append("submit", actor, target=record, target_label=record.number,
                      detail={"round": record.round, "signers": [s["signer_name"] for s in chain]},
@@ -793,7 +824,7 @@ def remind_signer(actor: User, record, spec) -> None:
         signer = db.session.get(User, record.waiting_for_id)
         message = f"{actor.name} 催办《{spec.title}》{record.number}，已等待您审批。"
         notify(signer, "reminder", message, _record_link(record), record)
-        today = date.today()
+        today = clock.today()
         for deputy_id in db.session.scalars(sa.select(Delegation.deputy_id).where(
                 Delegation.principal_id == signer.id, Delegation.revoked_at.is_(None),
                 Delegation.starts_on <= today, Delegation.ends_on >= today)):
@@ -810,7 +841,7 @@ def delegate(actor: User, deputy: User, starts_on: date, ends_on: date):
         raise OperationError("不能委托给自己", "deputy")
     if ends_on < starts_on:
         raise OperationError("结束日期不能早于开始日期", "ends_on")
-    if ends_on < date.today():
+    if ends_on < clock.today():
         raise OperationError("结束日期已过", "ends_on")
     if (ends_on - starts_on).days > 366:
         raise OperationError("委托期限最长一年", "ends_on")
@@ -975,7 +1006,7 @@ def import_rows(actor: User, customers: list[dict], projects: list[dict]) -> tup
             db.session.flush()
             created[id(c)] = customer.id
             audit.append("customer_create", actor, target=customer, target_label=number, detail={"import": True})
-        year = date.today().year
+        year = clock.today().year
         for p in projects:
             if p["project_no"]:
                 if db.session.scalar(sa.select(Project.id).where(Project.project_no == p["project_no"])):

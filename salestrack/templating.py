@@ -1,7 +1,6 @@
 """Jinja filters and globals shared by every page."""
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import get_locale
@@ -34,8 +33,8 @@ def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
     if isinstance(value, datetime):
-        tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-        return value.replace(tzinfo=timezone.utc).astimezone(tz).strftime(fmt)
+        from . import clock
+        return clock.to_local(value).strftime(fmt)
     return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)
 
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from . import clock
 from .extensions import db
 from .formkit.spec import parse_signer
 from .models import Delegation, Record, Team, User, utcnow
@@ -140,7 +141,7 @@ def resolve_chain(spec, author: User, data: dict, chosen: dict[str, int], projec
 
 def principals_of(deputy: User, on: date | None = None) -> list[int]:
     """Ids of the people `deputy` may sign for today (active delegations)."""
-    on = on or date.today()
+    on = on or clock.today()
     return list(db.session.scalars(sa.select(Delegation.principal_id).where(
         Delegation.deputy_id == deputy.id, Delegation.revoked_at.is_(None),
         Delegation.starts_on <= on, Delegation.ends_on >= on)))
@@ -169,10 +170,12 @@ def inbox_query(user: User):
 
 
 def working_days_between(start, end) -> int:
-    """Whole working days (Mon–Fri) from `start` to `end`."""
+    """Whole working days (Mon–Fri) from `start` to `end` (stored UTC
+    timestamps), counted on the department's calendar (salestrack.clock)."""
     days = 0
-    day = start.date()
-    while day < end.date():
+    day = clock.local_date(start)
+    last = clock.local_date(end)
+    while day < last:
         day += timedelta(days=1)
         if day.weekday() < 5:
             days += 1

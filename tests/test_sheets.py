@@ -218,15 +218,17 @@ def test_handover_shows_the_contract_from_the_contract_review(client, world, log
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=by_key)
-def test_follow_up_sheets_date_the_projects_last_follow_up(client, world, login, spec):
+def test_a_saved_draft_is_not_a_follow_up(client, world, login, spec):
+    """Issue 10 finding 2: only a submitted follow-up sheet moves the clock
+    (tests/test_followup_clock.py); saving a draft of any sheet does not."""
     login(world.rep)
     assert world.project.last_followup_at is None
     file_sheet(client, world, spec)
     project = db.session.get(Project, world.project.id)
-    assert (project.last_followup_at is not None) == spec.followup
+    assert project.last_followup_at is None and project.followup_from is None
     page = html(client.get(f"/projects/{project.id}"))
     shown = page.xpath("//dt[text()='上次跟进']/following-sibling::dd")[0].text_content().strip()
-    assert (shown != "—") == spec.followup
+    assert shown == "—"
 
 
 def test_customer_information_sheet_draft_leaves_the_customer_alone(client, world, login):
@@ -355,7 +357,7 @@ def test_a_sheet_registered_later_works_end_to_end(client, world, login, extra_s
     record, _ = round_trip(client, world, extra_sheet)
     assert record.number.startswith("KC-")
     assert "注意：勘察须有客户方人员陪同。" in client.get(f"/records/{record.id}").get_data(as_text=True)
-    assert db.session.get(Project, world.project.id).last_followup_at is not None
+    assert db.session.get(Project, world.project.id).last_followup_at is None  # a draft is no follow-up
     edit = client.get(f"/records/{record.id}/edit")
     saved = resubmit(client, record, edit, site="二号厂房东侧", **{"points-1-place": "配电间"})
     assert saved.status_code == 302
@@ -365,6 +367,8 @@ def test_a_sheet_registered_later_works_end_to_end(client, world, login, extra_s
     invalid_save(client, world, extra_sheet, new_url(world.project, extra_sheet))
     listed = client.get("/records/?sheet=site_survey", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert record.number in listed and "现场勘察记录" in listed
+    assert client.post(f"/records/{record.id}/submit", data={}).status_code == 302
+    assert db.session.get(Project, world.project.id).last_followup_at is not None  # a submitted one is
 
 
 # ── numbers and conflicts ─────────────────────────────────────────────────

@@ -439,7 +439,8 @@ def display(field: Field, value, *, user_names=None, file_names=None) -> str:
 def default_value(field: Field):
     """The stored value a new sheet starts with."""
     if field.default == "today":
-        return date.today().isoformat()
+        from .. import clock
+        return clock.today().isoformat()
     return field.default
 
 

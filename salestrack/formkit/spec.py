@@ -131,7 +131,8 @@ class FormSpec:
     sections: tuple[Section, ...]
     slots: tuple[Slot, ...]
     note: str | None = None
-    followup: bool = False
+    followup: bool = False  # submitting it is a follow-up of the project (paper-forms-toolkit.md 3.13)
+    followup_date: str = "date"  # the date field that dates the follow-up (联系日期 / 拜访日期)
     # On final approval, the fields prefilled from 'customer.<attr>' write
     # their changed values to the customer master (never a draft; a blank
     # field erases a stored value only when the user ticked its 清空 box).
@@ -269,6 +270,16 @@ def check_spec(spec: FormSpec) -> None:
                 fail(f"slot {slot.key!r} names a missing table column {slot.signer!r}")
             if column.kind != "user":
                 fail(f"slot {slot.key!r}: column {column_key!r} is not a user column")
+
+    if spec.followup:
+        try:
+            dated_by = spec.field(spec.followup_date)
+        except KeyError:
+            fail(f"followup_date {spec.followup_date!r} names no field")
+        if dated_by.kind != "date":
+            fail(f"followup_date {spec.followup_date!r} is not a date field")
+        if not spec.slots:
+            fail("a follow-up sheet needs a sign-off slot: only a submitted sheet counts as a follow-up")
 
 
 def _claim(keys: set, item, fail) -> None:

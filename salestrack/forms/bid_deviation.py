@@ -12,6 +12,7 @@ FORM = FormSpec(
     author_label="填写人",
     order=5,
     followup=True,
+    followup_date="date",
     sections=(
         Section("", "", (
             Field("date", "制定日期", "Date drawn up", "date", required=True, default="today"),

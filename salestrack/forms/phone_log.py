@@ -12,6 +12,7 @@ FORM = FormSpec(
     author_label="填写人",
     order=1,
     followup=True,
+    followup_date="date",
     sections=(
         Section("", "", (
             Field("date", "联系日期", "Contact date", "date", required=True, default="today"),

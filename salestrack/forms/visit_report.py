@@ -12,6 +12,7 @@ FORM = FormSpec(
     author_label="大客户经理",
     order=3,
     followup=True,
+    followup_date="date",
     note="注意：不一定在第二阶段，销售过程中任何阶段存在拜访都得填写该表。",
     sections=(
         Section("", "", (

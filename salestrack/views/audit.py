@@ -4,15 +4,14 @@ on demand, and the filtered list exported as CSV (itself an audited act)."""
 import csv
 import io
 import json
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request, send_file
+from flask import Blueprint, render_template, request, send_file
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from .. import audit, operations
+from .. import audit, clock, operations
 from ..extensions import db, htmx
 from ..models import AuditEvent, User
 from ..templating import local_time
@@ -56,8 +55,7 @@ def actor_text(ev: AuditEvent) -> str:
 
 def _utc(day: date) -> datetime:
     """Local midnight of `day` as the naive UTC time stored in the trail."""
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.combine(day, time.min, tz).astimezone(timezone.utc).replace(tzinfo=None)
+    return clock.start_of_day(day)
 
 
 def _day(value: str | None) -> date | None:
@@ -172,4 +170,4 @@ def export():
     operations.log_export(current_user, "审计日志", {"filters": _active_filters(request.args), "rows": rows})
     data = io.BytesIO(out.getvalue().encode("utf-8-sig"))
     return send_file(data, mimetype="text/csv; charset=utf-8", as_attachment=True,
-                     download_name=f"审计日志-{date.today():%Y%m%d}.csv")
+                     download_name=f"审计日志-{clock.stamp()}.csv")

@@ -14,7 +14,7 @@ from flask_wtf.file import FileField
 from wtforms import DecimalField, HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
-from .. import access, excel, funnel, operations
+from .. import access, clock, excel, funnel, operations
 from ..extensions import db
 from ..models import Target, Team, User
 from ..process import SEE_ALL_ROLES
@@ -89,7 +89,7 @@ def export_funnel():
     scope, _ = _filters()
     data = excel.funnel_workbook(_scope_label(scope), funnel.funnel(scope), funnel.conversion(scope),
                                  funnel.trend(scope))
-    return _xlsx(data, f"销售漏斗表-{date.today():%Y%m%d}.xlsx")
+    return _xlsx(data, f"销售漏斗表-{clock.stamp()}.xlsx")
 
 
 @bp.route("/export/forecast.xlsx")
@@ -97,7 +97,7 @@ def export_funnel():
 def export_forecast():
     scope, _ = _filters()
     data = excel.forecast_workbook(_scope_label(scope), funnel.forecast(scope), funnel.collection_forecast(scope))
-    return _xlsx(data, f"销售预测表-{date.today():%Y%m%d}.xlsx")
+    return _xlsx(data, f"销售预测表-{clock.stamp()}.xlsx")
 
 
 @bp.route("/export/projects.xlsx")
@@ -105,7 +105,7 @@ def export_forecast():
 def export_projects():
     """The project list as filtered on the projects page (same arguments)."""
     projects = filtered_projects(current_user, request.args)
-    return _xlsx(excel.projects_workbook(projects), f"项目清单-{date.today():%Y%m%d}.xlsx")
+    return _xlsx(excel.projects_workbook(projects), f"项目清单-{clock.stamp()}.xlsx")
 
 
 # ── import ────────────────────────────────────────────────────────────────
@@ -221,7 +221,7 @@ def _target_subjects(user) -> list[tuple[str, int, str]]:
 
 
 def _month_choices() -> list[tuple[str, str]]:
-    first = date(funnel.local_today().year, funnel.local_today().month, 1)
+    first = clock.today().replace(day=1)
     months = [funnel.add_months(first, i) for i in range(-3, 13)]
     return [(f"{m:%Y-%m}", f"{m.year} 年 {m.month} 月") for m in months]
 

@@ -165,7 +165,8 @@ def show(project_id: int):
 
 def _show_context(project, stage_form, reassign_form, **extra) -> dict:
     from .records import project_sheets_context
-    return dict(project=project, stage_form=stage_form, reassign_form=reassign_form,
+    from ..history import timeline
+    return dict(project=project, stage_form=stage_form, reassign_form=reassign_form, timeline=timeline(project),
                 can_edit=access.can_edit_project(current_user, project),
                 can_reassign=current_user.role in ("manager", "director", "gm"),
                 days=operations.days_in_stage(project), **project_sheets_context(project), **extra)

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
-from .. import access, formtokens, operations
+from .. import access, clock, formtokens, operations
 from ..extensions import db
 from ..formkit import registry
 from ..formkit.builder import (build_form, confirm_implausible_amounts, errors as form_errors, form_data,
@@ -334,12 +334,12 @@ def mine():
     if args.get("status"):
         q = q.where(Record.status == args["status"])
     try:
-        q = q.where(Record.created_at >= date.fromisoformat(args.get("from", "")))
-    except ValueError:
+        q = q.where(Record.created_at >= clock.start_of_day(date.fromisoformat(args.get("from", ""))))
+    except (ValueError, OverflowError):
         pass
     try:
-        q = q.where(Record.created_at < date.fromordinal(date.fromisoformat(args.get("to", "")).toordinal() + 1))
-    except ValueError:
+        q = q.where(Record.created_at < clock.end_of_day(date.fromisoformat(args.get("to", ""))))
+    except (ValueError, OverflowError):
         pass
     text = (args.get("q") or "").strip()[:100]
     if text:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from .. import access, formtokens, operations, workflow
+from .. import access, clock, formtokens, operations, workflow
 from ..extensions import db
 from ..formkit import registry
 from ..formkit.builder import build_form
@@ -227,7 +227,7 @@ def delegations():
                                                                    User.role.notin_(("admin", "auditor")))
                                              .order_by(User.name))]
     return render_page("signoff/delegations.html", mine=mine, for_others=for_others, people=people, error=error,
-                       form=request.form, today=date.today()), 400 if error else 200
+                       form=request.form, today=clock.today()), 400 if error else 200
 
 
 @bp.post("/delegations/<int:delegation_id>/revoke")
