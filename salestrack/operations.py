@@ -285,11 +285,15 @@ def change_stage(actor: User, project: Project, to_stage: str, reason: str = "")
 
 
 def reassign_project(actor: User, project: Project, new_owner: User, reason: str = "") -> Project:
-    """Gives a project to another rep (e.g. after the follow-up limit passed)."""
+    """Gives a project to another rep (e.g. after the follow-up limit passed,
+    跟进提醒). Refused when `new_owner` already owns it, so a form that fell
+    back to its first choice never records a reassignment to the same man."""
     with write_transaction():
         _locked(project)
+        if new_owner is None:
+            raise OperationError("请选择要转交的业务员", "owner")
         if new_owner.id == project.owner_id:
-            raise OperationError("该项目已属于此业务员", "owner")
+            raise OperationError(f"该项目已由 {new_owner.name} 负责，请选择另一位业务员", "owner")
         if new_owner.role not in ("rep", "manager") or not new_owner.active:
             raise OperationError("只能转交给在职的业务员", "owner")
         old = project.owner

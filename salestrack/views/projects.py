@@ -47,7 +47,8 @@ class StageForm(FlaskForm):
 
 
 class ReassignForm(FlaskForm):
-    owner_id = SelectField("转交给", coerce=int)
+    owner_id = SelectField("转交给", coerce=as_id, validate_choice=False,
+                           validators=[DataRequired("请选择要转交的业务员")])
     reason = TextAreaField("原因", validators=[Optional(), Length(max=500)])
 
 
@@ -146,9 +147,16 @@ def new():
 def show(project_id: int):
     project = access.get_visible_or_404(Project, project_id, current_user)
     stage_form = StageForm(stage=project.stage)
-    reassign_form = ReassignForm()
-    reassign_form.owner_id.choices = _owner_choices(current_user)
-    return render_page("projects/show.html", **_show_context(project, stage_form, reassign_form))
+    return render_page("projects/show.html", **_show_context(project, stage_form, _reassign_form(project)))
+
+
+def _reassign_form(project) -> "ReassignForm":
+    """The 转交 form: 「请选择」 first and the current owner left out, so the
+    default is never 'give it to whom it belongs'."""
+    form = ReassignForm()
+    form.owner_id.choices = [("", "— 请选择 —")] + [c for c in _owner_choices(current_user)
+                                                    if c[0] != project.owner_id]
+    return form
 
 
 def _show_context(project, stage_form, reassign_form, **extra) -> dict:
@@ -202,9 +210,8 @@ def change_stage(project_id: int):
             error = e.message
     else:
         error = "；".join(sum(form.errors.values(), [])) or "请检查输入"
-    reassign_form = ReassignForm()
-    reassign_form.owner_id.choices = _owner_choices(current_user)
-    return render_page("projects/show.html", **_show_context(project, form, reassign_form, stage_error=error)), 400
+    return render_page("projects/show.html", **_show_context(project, form, _reassign_form(project),
+                                                             stage_error=error)), 400
 
 
 @bp.post("/<int:project_id>/reassign")
@@ -213,15 +220,16 @@ def reassign(project_id: int):
     project = access.get_visible_or_404(Project, project_id, current_user)
     if current_user.role not in ("manager", "director", "gm") or not access.can_edit_project(current_user, project):
         abort(403)
-    form = ReassignForm()
-    form.owner_id.choices = _owner_choices(current_user)
+    form = _reassign_form(project)
     if form.validate_on_submit():
-        try:
-            operations.reassign_project(current_user, project, db.session.get(User, form.owner_id.data),
-                                        form.reason.data)
-            flash("项目已转交", "success")
-        except operations.OperationError as e:
-            flash(e.message, "error")
-    else:
-        flash("请选择要转交的业务员", "error")
-    return redirect(url_for(".show", project_id=project.id))
+        if form.owner_id.data != project.owner_id and form.owner_id.data not in dict(_owner_choices(current_user)):
+            form.owner_id.errors.append("请选择您团队中的在职业务员")
+        else:
+            try:
+                operations.reassign_project(current_user, project, db.session.get(User, form.owner_id.data),
+                                            form.reason.data)
+                flash(f"项目已转交给 {project.owner.name}", "success")
+                return redirect(url_for(".show", project_id=project.id))
+            except operations.OperationError as e:
+                form.owner_id.errors.append(e.message)
+    return render_page("projects/show.html", **_show_context(project, StageForm(stage=project.stage), form)), 400
