@@ -607,16 +607,38 @@ def withdraw_record(actor: User, record):
     return record
 
 
+def next_reminder_at(record):
+    """When 催办 is next possible for `record` (UTC, naive), or None if now:
+    at most one reminder per REMINDER_INTERVAL_HOURS (4 hours by default)
+    per sheet, counted from the last 催办 in the audit trail."""
+    from .models import AuditEvent
+    last = db.session.scalar(sa.select(sa.func.max(AuditEvent.at)).where(
+        AuditEvent.action == "remind", AuditEvent.target_type == "record", AuditEvent.target_id == record.id))
+    if last is None:
+        return None
+    due = last + timedelta(hours=current_app.config.get("REMINDER_INTERVAL_HOURS", 4))
+    return due if due > utcnow() else None
+
+
 def remind_signer(actor: User, record, spec) -> None:
-    """催办: the author nudges whoever the sheet waits for (and his deputies)."""
+    """催办: the author nudges whoever the sheet waits for (and his deputies),
+    at most once per 4 hours per sheet (REMINDER_INTERVAL_HOURS). Requests
+    arriving together queue on the sheet's row (PostgreSQL: FOR UPDATE;
+    SQLite: the write lock), so the second sees the first and is refused with
+    the time the next reminder is possible (department time zone)."""
     from .models import Delegation
     from .notify import notify
+    from .templating import local_time
     with write_transaction():
         _locked(record)
         if record.author_id != actor.id:
             raise OperationError("只有填写人可以催办")
         if record.status != "submitted" or record.waiting_for_id is None:
             raise OperationError("此表单不在审批中")
+        due = next_reminder_at(record)
+        if due is not None:
+            hours = current_app.config.get("REMINDER_INTERVAL_HOURS", 4)
+            raise OperationError(f"此表单刚催办过，每 {hours} 小时最多催办一次；下次可催办时间：{local_time(due)}。")
         signer = db.session.get(User, record.waiting_for_id)
         message = f"{actor.name} 催办《{spec.title}》{record.number}，已等待您审批。"
         notify(signer, "reminder", message, _record_link(record), record)
