@@ -124,7 +124,7 @@ def test_losing_a_project_needs_the_reason_and_zeroes_probability(client, rep_wo
 
 def test_winning_sets_probability_and_signing_date(client, rep_world, factory):
     project = factory.project(rep_world["rep"], rep_world["customer"])
-    client.post(f"/projects/{project.id}/stage", data={"stage": "won"})
+    client.post(f"/projects/{project.id}/stage", data={"stage": "won", "reason": "老客户直接续签"})
     project = db.session.get(Project, project.id)
     assert project.probability == 100 and project.signed_at is not None
 
