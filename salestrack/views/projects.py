@@ -353,12 +353,12 @@ def add_instalment(project_id: int):
     return _collections_page(project, 400, new_form=form)
 
 
-@bp.post("/<int:project_id>/instalments/<int:item_id>")
+@bp.post("/<int:project_id>/instalments/<int:instalment_id>")
 @login_required
-def update_instalment(project_id: int, item_id: int):
+def update_instalment(project_id: int, instalment_id: int):
     """Changes a 期次, e.g. records what was collected."""
     project = _editable_project(project_id)
-    item = db.session.get(Instalment, item_id)
+    item = db.session.get(Instalment, instalment_id)
     if item is None or item.project_id != project.id:
         abort(404)
     form = InstalmentForm(prefix=f"i{item.id}")
@@ -371,11 +371,11 @@ def update_instalment(project_id: int, item_id: int):
     return _collections_page(project, 400, forms={item.id: form})
 
 
-@bp.post("/<int:project_id>/instalments/<int:item_id>/delete")
+@bp.post("/<int:project_id>/instalments/<int:instalment_id>/delete")
 @login_required
-def delete_instalment(project_id: int, item_id: int):
+def delete_instalment(project_id: int, instalment_id: int):
     project = _editable_project(project_id)
-    item = db.session.get(Instalment, item_id)
+    item = db.session.get(Instalment, instalment_id)
     if item is None or item.project_id != project.id:
         abort(404)
     if FlaskForm().validate_on_submit():
