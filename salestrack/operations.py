@@ -383,12 +383,15 @@ def _check_instalment(fields: dict) -> None:
         raise OperationError("实际回款日期不能晚于今天", "actual_date")
 
 
-def add_instalment(actor: User, project: Project, **fields) -> Instalment:
+def add_instalment(actor: User, project: Project, once: str | None = None, **fields) -> Instalment:
     """Adds the next 期次 to a project's 回款计划: 计划日期, 计划金额 (万元),
     kind software/implementation (软件/实施), optionally 实际回款日期 and
-    实际金额 (万元). Source: 销售收入预测表 (回款日期, 已实现回款)."""
+    实际金额 (万元). Source: 销售收入预测表 (回款日期, 已实现回款). `once` is
+    the form's one-time token: the same form posted twice adds one 期次
+    (AlreadyDone for the second)."""
     _check_instalment(fields)
     with write_transaction():
+        _use_form_token(actor, once, "instalment_add")
         _locked(project)
         seq = (db.session.scalar(sa.select(sa.func.max(Instalment.seq)).where(Instalment.project_id == project.id))
                or 0) + 1

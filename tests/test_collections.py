@@ -126,3 +126,18 @@ def test_migration_carries_collected_values_over_as_one_instalment(app, world):
     items = db.session.scalars(sa.select(Instalment)).all()
     assert [(i.project_id, i.seq, i.planned_amount, i.actual_amount, i.actual_date) for i in items] == [
         (project_id, 1, Decimal("36.00"), Decimal("36.00"), date(2026, 11, 20))]
+
+
+def test_the_same_add_form_posted_twice_adds_one_instalment(client, world):
+    project = world["project"]
+    import re
+    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    add_form = page.split(f'action="/projects/{project.id}/instalments"', 1)[1].split("</form>", 1)[0]
+    served = dict(re.findall(r'name="((?:new-)?csrf_token|form_token)"[^>]*value="([^"]+)"', add_form))
+    assert set(served) == {"new-csrf_token", "form_token"}
+    body = served | {"new-planned_date": "2026-10-31", "new-planned_amount": "36", "new-kind": "software"}
+    first = client.post(f"/projects/{project.id}/instalments", data=dict(body), headers=HX)
+    second = client.post(f"/projects/{project.id}/instalments", data=dict(body), headers=HX)
+    assert first.status_code == second.status_code == 200
+    assert "重复的提交已忽略" in second.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Instalment)) == 1

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from .. import access, operations
+from .. import access, formtokens, operations
 from ..extensions import db
 from ..models import INSTALMENT_KINDS, Customer, Instalment, Project, Team, User
 from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, PROBABILITIES, STAGES, class_mismatch
@@ -346,8 +346,10 @@ def add_instalment(project_id: int):
     form = InstalmentForm(prefix="new")
     if form.validate_on_submit():
         try:
-            item = operations.add_instalment(current_user, project, **form.values())
+            item = operations.add_instalment(current_user, project, once=formtokens.posted(), **form.values())
             return _done(project, f"已添加第 {item.seq} 期回款计划")
+        except operations.AlreadyDone as e:
+            return _done(project, e.message)
         except operations.OperationError as e:
             _apply_error(form, e)
     return _collections_page(project, 400, new_form=form)
