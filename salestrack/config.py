@@ -29,6 +29,7 @@ class Defaults:
     # An amount above this many 万元 (10 亿元) is shown again with a checkbox
     # "确认金额单位为万元" before it is saved: probably typed in yuan.
     MONEY_CONFIRM_ABOVE = 100_000
+    REMINDER_INTERVAL_HOURS = 4  # 催办 at most once per this many hours per sheet
     FOLLOWUP_INTERVAL_DAYS = FOLLOWUP_INTERVAL_DAYS
     FOLLOWUP_LOSS_DAYS = FOLLOWUP_LOSS_DAYS
     SIGNOFF_OVERDUE_WORKING_DAYS = 3

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from . import clock, operations
 from .extensions import db
-from .models import Project, ProjectEvent, utcnow
+from .models import Instalment, Project, ProjectEvent, utcnow
 
 ACCOUNTS = (
     # username, name, role, team, title
@@ -100,8 +100,13 @@ def load_demo(password: str) -> str:
             project.lost_reason = "价格高于竞争对手 15%，客户选择了本地供应商"
         if stage == "won":
             project.signed_at = clock.local_date(now - timedelta(days=days_in))
-            project.collected_amount = Decimal(amount) * Decimal("0.3")
-            project.collection_date = project.signed_at + timedelta(days=30)
+            project.instalments.append(Instalment(
+                seq=1, planned_date=project.signed_at + timedelta(days=30), planned_amount=Decimal(amount) * Decimal("0.3"),
+                kind="software", actual_date=project.signed_at + timedelta(days=30),
+                actual_amount=Decimal(amount) * Decimal("0.3")))
+            project.instalments.append(Instalment(
+                seq=2, planned_date=project.signed_at + timedelta(days=120),
+                planned_amount=Decimal(amount) * Decimal("0.7"), kind="implementation"))
         if stage not in ("won", "lost") and days_in > 7:
             project.stage_stay_reason = "等待客户内部预算审批"
         db.session.commit()

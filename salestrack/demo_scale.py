@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from .customer_keys import name_key
 from .extensions import db
-from .models import Customer, Project, ProjectEvent, Record, Team, User, utcnow
+from .models import Customer, Instalment, Project, ProjectEvent, Record, Team, User, utcnow
 from .operations import hash_password
 from .process import LEAD_SOURCES, STAGES
 
@@ -124,7 +124,7 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
     project_id, event_id, record_id = _next_id(Project), _next_id(ProjectEvent), _next_id(Record)
     sheets_left, sheet_no = n_sheets, 0
     for start in range(0, n_projects, BATCH):
-        projects, events, records = [], [], []
+        projects, events, records, instalments = [], [], [], []
         size = min(BATCH, n_projects - start)
         for i in range(start, start + size):
             owner, team = owners[i % len(owners)]
@@ -163,6 +163,14 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
                 record_id += 1
             won = stage == "won"
             signed = entered.date() if won else None
+            if won:  # a 回款计划 of one instalment, collected in part or not yet
+                share_paid = rng.choice((0, 30, 60, 100))
+                instalments.append({
+                    "project_id": pid, "seq": 1, "planned_date": signed + timedelta(days=rng.randint(10, 120)),
+                    "planned_amount": amount, "kind": "software",
+                    "actual_date": signed + timedelta(days=rng.randint(10, 120)) if share_paid else None,
+                    "actual_amount": (amount * Decimal(share_paid) / 100).quantize(Decimal("0.01"))
+                    if share_paid else None, "created_at": entered, "updated_at": entered})
             projects.append({
                 "id": pid, "project_no": f"XM-G-{i + 1:07d}", "name": f"{customer['name'].split('有限公司')[0]}{product}项目",
                 "customer_id": customer["id"], "owner_id": owner, "team_id": team,
@@ -174,11 +182,10 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
                 "lost_reason": "价格因素" if stage == "lost" else None,
                 "last_followup_at": times[-1] if times else None,
                 "followup_from": times[-1] if times else None, "signed_at": signed,
-                "collected_amount": (amount * Decimal(rng.choice((0, 30, 60, 100))) / 100).quantize(Decimal("0.01"))
-                if won else None,
-                "collection_date": signed + timedelta(days=rng.randint(10, 120)) if won else None,
                 "created_at": created, "updated_at": entered, "version": 1})
         db.session.execute(sa.insert(Project.__table__), projects)
+        if instalments:
+            db.session.execute(sa.insert(Instalment.__table__), instalments)
         db.session.execute(sa.insert(ProjectEvent.__table__), events)
         for chunk in range(0, len(records), 5000):
             db.session.execute(sa.insert(Record.__table__), records[chunk:chunk + 5000])
@@ -193,7 +200,7 @@ def _after_bulk_load() -> None:
     """Moves PostgreSQL's id sequences past the ids written here, and refreshes
     both databases' planner statistics (and PostgreSQL's visibility map)."""
     if db.engine.dialect.name == "postgresql":
-        for table in ("teams", "users", "customers", "projects", "project_events", "records"):
+        for table in ("teams", "users", "customers", "projects", "project_events", "records", "instalments"):
             db.session.execute(sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"))
         db.session.commit()

@@ -158,13 +158,14 @@ def projects_workbook(query) -> bytes:
     rows = db.session.execute(
         query.with_only_columns(Project, Customer.customer_no, Customer.name, owner.username, owner.name, team.name)
         .join(owner, owner.id == Project.owner_id).outerjoin(team, team.id == Project.team_id)
+        .options(sa.orm.selectinload(Project.instalments))
         .order_by(Project.project_no).limit(MAX_EXPORT_ROWS).execution_options(yield_per=2000))
     for p, customer_no, customer_name, username, owner_name, team_name in rows:
         ws.append([p.project_no, p.name, customer_no, customer_name, username, owner_name, team_name,
                    p.product_line, float(p.amount) if p.amount is not None else None, p.probability,
                    p.expected_sign_date, p.competitors, p.funding, p.lead_source, p.customer_class,
                    stage_label(p.stage), local_time(p.stage_entered_at, "%Y-%m-%d"), p.stage_stay_reason,
-                   p.lost_reason, p.signed_at, float(p.collected_amount) if p.collected_amount is not None else None,
+                   p.lost_reason, p.signed_at, float(p.collected_amount) if p.instalments else None,
                    p.collection_date, local_time(p.last_followup_at, "%Y-%m-%d") or None])
     ws = wb.create_sheet(CUSTOMER_SHEET)
     ws.append([h for _, h in CUSTOMER_COLUMNS])

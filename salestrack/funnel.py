@@ -447,14 +447,19 @@ class CollectionRow:
 
 
 def collection_forecast(scope: Scope) -> list[CollectionRow]:
-    """销售收入预测表 by month of 回款日期 (else 预计签约日期): still to collect
-    from projects above 90% (signed), amounts of open projects at 50–90%,
-    amounts collected (by 回款日期), and the amounts of lost and postponed
-    projects that were expected in the month. The last row is the total."""
+    """销售收入预测表 by month, in 万元, read from the projects' 回款计划
+    (instalments): 预计可回款 is what is still to collect (计划金额 − 实际金额)
+    of instalments of projects above 90 % (signed), by 计划日期; a signed
+    project without a plan counts its whole amount at 预计签约日期. 有希望回款
+    is the amount of open projects at 50–90 %, 丢失/延期 the amounts of lost
+    and postponed projects, each by 预计签约日期. 已实现回款 is the 实际金额 of
+    instalments by 实际回款日期. The last row is the total."""
+    from .models import Instalment
     months = scope.period.month_starts()[:-1]
-    expected = sa.func.coalesce(Project.collection_date, Project.expected_sign_date)
-    collected = sa.func.coalesce(Project.collected_amount, 0)
-    month = month_of(expected).label("m")
+    start, end = scope.period.start, scope.period.end
+    sure_project = sa.and_(Project.stage.not_in(("lost", "postponed")), Project.probability > 90)
+    has_plan = sa.exists().where(Instalment.project_id == Project.id)
+    month = month_of(Project.expected_sign_date).label("m")
 
     def total_if(condition, value=Project.amount):
         return sa.func.sum(sa.case((condition, value), else_=0))
@@ -462,19 +467,25 @@ def collection_forecast(scope: Scope) -> list[CollectionRow]:
     rows = {f"{d:%Y-%m}": CollectionRow(d) for d in months}
     for m, sure, hopeful, lost, postponed in db.session.execute(
             sa.select(month,
-                      total_if(sa.and_(Project.stage.not_in(("lost", "postponed")), Project.probability > 90),
-                               Project.amount - collected),
+                      total_if(sa.and_(sure_project, ~has_plan)),
                       total_if(sa.and_(Project.stage.in_(OPEN_STAGES), Project.probability.between(50, 90))),
                       total_if(Project.stage == "lost"), total_if(Project.stage == "postponed"))
-            .where(*scope.clauses(), expected >= scope.period.start, expected < scope.period.end)
+            .where(*scope.clauses(), Project.expected_sign_date >= start, Project.expected_sign_date < end)
             .group_by(month)):
         row = rows[m]
         row.sure, row.hopeful, row.lost, row.postponed = money(sure), money(hopeful), money(lost), money(postponed)
-    month = month_of(Project.collection_date).label("m")
+    outstanding = Instalment.planned_amount - sa.func.coalesce(Instalment.actual_amount, 0)
+    month = month_of(Instalment.planned_date).label("m")
     for m, amount in db.session.execute(
-            sa.select(month, sa.func.sum(Project.collected_amount))
-            .where(*scope.clauses(), Project.collected_amount > 0, Project.collection_date >= scope.period.start,
-                   Project.collection_date < scope.period.end).group_by(month)):
+            sa.select(month, sa.func.sum(outstanding)).join(Project, Project.id == Instalment.project_id)
+            .where(*scope.clauses(), sure_project, outstanding > 0,
+                   Instalment.planned_date >= start, Instalment.planned_date < end).group_by(month)):
+        rows[m].sure += money(amount)
+    month = month_of(Instalment.actual_date).label("m")
+    for m, amount in db.session.execute(
+            sa.select(month, sa.func.sum(Instalment.actual_amount)).join(Project, Project.id == Instalment.project_id)
+            .where(*scope.clauses(), Instalment.actual_amount > 0, Instalment.actual_date >= start,
+                   Instalment.actual_date < end).group_by(month)):
         rows[m].collected = money(amount)
     out = [rows[m] for m in sorted(rows)]
     total = CollectionRow(None)
@@ -572,12 +583,16 @@ def _targets(period: Period) -> tuple[dict, dict]:
 
 def _evaluation_sums(scope: Scope, group):
     """Signed, lead and customer sums grouped by owner or team column."""
+    from .models import Instalment
     p = scope.period
+    collected = (sa.select(Instalment.project_id, sa.func.sum(Instalment.actual_amount).label("amount"))
+                 .group_by(Instalment.project_id).subquery())
     signed = {k: v for k, *v in db.session.execute(
         sa.select(group, sa.func.count(), sa.func.sum(Project.amount),
-                  sa.func.sum(sa.func.coalesce(Project.collected_amount, 0)),
+                  sa.func.sum(sa.func.coalesce(collected.c.amount, 0)),
                   sa.func.count(sa.distinct(Project.customer_id)),
                   sa.func.avg(days_between(Project.signed_at, Project.created_at)))
+        .outerjoin(collected, collected.c.project_id == Project.id)
         .where(*scope.clauses(), Project.stage == "won", Project.signed_at >= p.start, Project.signed_at < p.end)
         .group_by(group))}
     leads = {k: (n, won) for k, n, won in db.session.execute(

@@ -156,9 +156,11 @@ class Project(db.Model):
     # The follow-up clock counts from here: the later of last_followup_at and
     # the last reassignment (followup.py).
     followup_from: Mapped[datetime | None]
-    signed_at: Mapped[date | None]  # when it reached 签约成交
-    collected_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 已回款（万元）
-    collection_date: Mapped[date | None]  # 回款日期 (expected or actual)
+    signed_at: Mapped[date | None]  # 签约日期: set when it reaches 签约成交, cleared when reopened
+    # A manager's acceptance of a class that contradicts 签约概率/预计签约日期:
+    # "class|probability|date" as accepted; it lapses when any of them changes.
+    class_accepted: Mapped[str | None] = mapped_column(sa.String(40))
+    class_accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -168,6 +170,44 @@ class Project(db.Model):
     events: Mapped[list[ProjectEvent]] = relationship(
         back_populates="project", order_by="ProjectEvent.at", cascade="all, delete-orphan")
     records: Mapped[list[Record]] = relationship(back_populates="project", order_by="Record.id")
+    instalments: Mapped[list[Instalment]] = relationship(
+        back_populates="project", order_by="Instalment.seq", cascade="all, delete-orphan")
+    class_accepted_by: Mapped[User | None] = relationship(foreign_keys=[class_accepted_by_id])
+
+    @property
+    def collected_amount(self) -> Decimal:
+        """已回款（万元）: the sum of the instalments' 实际金额."""
+        return sum((i.actual_amount for i in self.instalments if i.actual_amount is not None), Decimal("0.00"))
+
+    @property
+    def collection_date(self) -> date | None:
+        """回款日期: the latest 实际回款日期 of its instalments."""
+        return max((i.actual_date for i in self.instalments if i.actual_date), default=None)
+
+
+INSTALMENT_KINDS = (("software", "软件"), ("implementation", "实施"))
+
+
+class Instalment(db.Model):
+    """One 期次 of a project's 回款计划: planned date and amount (万元), 软件 or
+    实施, and what was actually collected (date, 万元)."""
+    __tablename__ = "instalments"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "seq"),
+        sa.Index("ix_instalments_planned", "planned_date", "project_id"),
+        sa.Index("ix_instalments_actual", "actual_date", "project_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    seq: Mapped[int]  # 期次, 1, 2, …
+    planned_date: Mapped[date]
+    planned_amount: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))  # 万元
+    kind: Mapped[str] = mapped_column(sa.String(20), default="software")  # 软件/实施
+    actual_date: Mapped[date | None]
+    actual_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 万元
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    project: Mapped[Project] = relationship(back_populates="instalments")
 
 
 class ProjectEvent(db.Model):

@@ -13,8 +13,8 @@ from werkzeug.security import generate_password_hash
 from . import audit, clock
 from .database import write_transaction
 from .extensions import db
-from .models import Customer, Project, ProjectEvent, Target, Team, User, utcnow
-from .process import STAGE_BY_CODE, stage_label
+from .models import Customer, Instalment, Project, ProjectEvent, Target, Team, User, utcnow
+from .process import STAGE_BY_CODE, STAGE_PROBABILITY, stage_label
 
 
 class OperationError(Exception):
@@ -370,8 +370,12 @@ def days_in_stage(project: Project, now=None) -> int:
 
 def change_stage(actor: User, project: Project, to_stage: str, reason: str = "") -> Project:
     """Moves a project to another stage, recording who, when, why and how
-    long it stayed. A reason is required for 丢单 and when leaving a stage
-    after more than the allowed stay (7 days by default)."""
+    long it stayed (sales-process.md, 销售推进流程). A reason is required for
+    丢单, when leaving a stage after more than the allowed stay (7 days by
+    default), when reopening a won project (leaving 签约成交: 签约概率 falls to
+    the new stage's STAGE_PROBABILITY and 签约日期 is cleared, so it no longer
+    counts in 预计可回款) and when jumping more than one stage forward.
+    签约日期 is the department's date (Asia/Shanghai) of winning."""
     reason = (reason or "").strip()
     if to_stage not in STAGE_BY_CODE:
         raise OperationError("请选择有效的阶段", "stage")
@@ -383,6 +387,12 @@ def change_stage(actor: User, project: Project, to_stage: str, reason: str = "")
         limit = current_app.config["STAGE_STAY_DAYS"]
         if to_stage == "lost" and not reason:
             raise OperationError("丢单/放弃须填写丢标原因", "reason")
+        if project.stage == "won" and not reason:
+            raise OperationError("重新打开已签约的项目须填写原因（签约概率将按新阶段重置，签约日期将清除）", "reason")
+        here, there = STAGE_BY_CODE[project.stage].number, STAGE_BY_CODE[to_stage].number
+        if here and there and there - here > 1 and not reason:
+            raise OperationError(f"从「{stage_label(project.stage)}」直接跳到「{stage_label(to_stage)}」"
+                                 f"跨过了 {there - here - 1} 个阶段，请填写原因", "reason")
         if stay > limit and not reason and not project.stage_stay_reason:
             raise OperationError(f"项目在「{stage_label(project.stage)}」已停留 {stay} 天（超过 {limit} 天），"
                                  "请填写阶段停留原因", "reason")
@@ -399,21 +409,29 @@ def change_stage(actor: User, project: Project, to_stage: str, reason: str = "")
         elif to_stage == "lost":
             project.probability = 0
             project.lost_reason = reason
+        if old == "won":
+            project.probability = STAGE_PROBABILITY[to_stage]
+            project.signed_at = None
         project.version += 1
         project.updated_at = utcnow()
         audit.append("project_stage", actor, target=project, target_label=project.project_no,
-                     detail={"from": old, "to": to_stage, "reason": reason, "days": stay})
+                     detail={"from": old, "to": to_stage, "reason": reason, "days": stay,
+                             "probability": project.probability})
     return project
 
 
 def reassign_project(actor: User, project: Project, new_owner: User, reason: str = "") -> Project:
-    """Gives a project to another rep (e.g. after the follow-up limit passed).
-    The new owner gets one full follow-up period of the project's class: the
-    follow-up clock restarts now (followup.py)."""
+    """Gives a project to another rep (e.g. after the follow-up limit passed,
+    跟进提醒). The new owner gets one full follow-up period of the project's
+    class: the follow-up clock restarts now (followup.py). Refused when
+    `new_owner` already owns it, so a form that fell back to its first choice
+    never records a reassignment to the same man."""
     with write_transaction():
         _locked(project)
+        if new_owner is None:
+            raise OperationError("请选择要转交的业务员", "owner")
         if new_owner.id == project.owner_id:
-            raise OperationError("该项目已属于此业务员", "owner")
+            raise OperationError(f"该项目已由 {new_owner.name} 负责，请选择另一位业务员", "owner")
         if new_owner.role not in ("rep", "manager") or not new_owner.active:
             raise OperationError("只能转交给在职的业务员", "owner")
         old = project.owner
@@ -427,6 +445,120 @@ def reassign_project(actor: User, project: Project, new_owner: User, reason: str
         audit.append("project_reassign", actor, target=project, target_label=project.project_no,
                      detail={"from": old.username, "to": new_owner.username, "reason": reason})
     return project
+
+
+def class_key(project: Project) -> str:
+    """What a class acceptance is about: class, 签约概率 and 预计签约日期."""
+    return f"{project.customer_class}|{project.probability}|{project.expected_sign_date or ''}"
+
+
+def accept_class(actor: User, project: Project) -> Project:
+    """The manager accepts a 客户分类 that contradicts 签约概率/预计签约日期
+    (process.class_mismatch, sales-process.md); the acceptance lapses when
+    class, probability or date change. Only managers, the director and the GM."""
+    if actor.role not in ("manager", "director", "gm"):
+        raise OperationError("只有经理可以确认客户分类")
+    with write_transaction():
+        _locked(project)
+        project.class_accepted = class_key(project)
+        project.class_accepted_by_id = actor.id
+        project.version += 1
+        project.updated_at = utcnow()
+        db.session.add(ProjectEvent(project_id=project.id, kind="edited", actor_id=actor.id,
+                                    reason=f"经理确认客户分类 {project.customer_class} 类"))
+        audit.append("class_accept", actor, target=project, target_label=project.project_no,
+                     detail={"accepted": project.class_accepted})
+    return project
+
+
+def set_signed_date(actor: User, project: Project, signed_at: date) -> Project:
+    """Corrects 签约日期 (department date) of a won project; only a project in
+    签约成交 has one, and it cannot lie in the future."""
+    with write_transaction():
+        _locked(project)
+        if project.stage != "won":
+            raise OperationError("只有签约成交的项目有签约日期", "signed_at")
+        if signed_at > clock.today():
+            raise OperationError("签约日期不能晚于今天", "signed_at")
+        old = project.signed_at
+        if old == signed_at:
+            return project
+        project.signed_at = signed_at
+        project.version += 1
+        project.updated_at = utcnow()
+        db.session.add(ProjectEvent(project_id=project.id, kind="edited", actor_id=actor.id,
+                                    reason=f"签约日期 {old or '—'} → {signed_at}"))
+        audit.append("project_update", actor, target=project, target_label=project.project_no,
+                     detail={"signed_at": [str(old) if old else None, str(signed_at)]})
+    return project
+
+
+INSTALMENT_FIELDS = ("planned_date", "planned_amount", "kind", "actual_date", "actual_amount")
+
+
+def _check_instalment(fields: dict) -> None:
+    if fields.get("actual_amount") is not None and fields.get("actual_date") is None:
+        raise OperationError("填写了实际金额，请同时填写实际回款日期", "actual_date")
+    if fields.get("actual_date") is not None and fields.get("actual_amount") is None:
+        raise OperationError("填写了实际回款日期，请同时填写实际金额", "actual_amount")
+    if fields.get("actual_date") is not None and fields["actual_date"] > clock.today():
+        raise OperationError("实际回款日期不能晚于今天", "actual_date")
+
+
+def add_instalment(actor: User, project: Project, once: str | None = None, **fields) -> Instalment:
+    """Adds the next 期次 to a project's 回款计划: 计划日期, 计划金额 (万元),
+    kind software/implementation (软件/实施), optionally 实际回款日期 and
+    实际金额 (万元). Source: 销售收入预测表 (回款日期, 已实现回款). `once` is
+    the form's one-time token: the same form posted twice adds one 期次
+    (AlreadyDone for the second)."""
+    _check_instalment(fields)
+    with write_transaction():
+        _use_form_token(actor, once, "instalment_add")
+        _locked(project)
+        seq = (db.session.scalar(sa.select(sa.func.max(Instalment.seq)).where(Instalment.project_id == project.id))
+               or 0) + 1
+        item = Instalment(project_id=project.id, seq=seq, **{k: fields.get(k) for k in INSTALMENT_FIELDS})
+        item.kind = item.kind or "software"
+        db.session.add(item)
+        project.version += 1
+        project.updated_at = utcnow()
+        db.session.flush()
+        audit.append("instalment_add", actor, target=project, target_label=project.project_no,
+                     detail={"seq": seq} | {k: str(v) if v is not None else None for k, v in fields.items()})
+    return item
+
+
+def update_instalment(actor: User, item: Instalment, **fields) -> Instalment:
+    """Changes one 期次 of the 回款计划 (e.g. records 实际回款日期/实际金额, 万元)."""
+    _check_instalment(fields)
+    with write_transaction():
+        _locked(item)
+        changed = {}
+        for key in INSTALMENT_FIELDS:
+            if key in fields and fields[key] != getattr(item, key):
+                changed[key] = [str(getattr(item, key)) if getattr(item, key) is not None else None,
+                                str(fields[key]) if fields[key] is not None else None]
+                setattr(item, key, fields[key])
+        if changed:
+            item.updated_at = utcnow()
+            item.project.version += 1
+            item.project.updated_at = utcnow()
+            audit.append("instalment_update", actor, target=item.project, target_label=item.project.project_no,
+                         detail={"seq": item.seq} | changed)
+    return item
+
+
+def delete_instalment(actor: User, item: Instalment) -> None:
+    """Removes one 期次 from the 回款计划 (the page asks first)."""
+    with write_transaction():
+        project = item.project
+        audit.append("instalment_delete", actor, target=project, target_label=project.project_no,
+                     detail={"seq": item.seq, "planned_date": str(item.planned_date),
+                             "planned_amount": str(item.planned_amount),
+                             "actual_amount": str(item.actual_amount) if item.actual_amount is not None else None})
+        db.session.delete(item)
+        project.version += 1
+        project.updated_at = utcnow()
 
 
 # ── records (filled sheets) ───────────────────────────────────────────────
@@ -811,16 +943,38 @@ def withdraw_record(actor: User, record):
     return record
 
 
+def next_reminder_at(record):
+    """When 催办 is next possible for `record` (UTC, naive), or None if now:
+    at most one reminder per REMINDER_INTERVAL_HOURS (4 hours by default)
+    per sheet, counted from the last 催办 in the audit trail."""
+    from .models import AuditEvent
+    last = db.session.scalar(sa.select(sa.func.max(AuditEvent.at)).where(
+        AuditEvent.action == "remind", AuditEvent.target_type == "record", AuditEvent.target_id == record.id))
+    if last is None:
+        return None
+    due = last + timedelta(hours=current_app.config.get("REMINDER_INTERVAL_HOURS", 4))
+    return due if due > utcnow() else None
+
+
 def remind_signer(actor: User, record, spec) -> None:
-    """催办: the author nudges whoever the sheet waits for (and his deputies)."""
+    """催办: the author nudges whoever the sheet waits for (and his deputies),
+    at most once per 4 hours per sheet (REMINDER_INTERVAL_HOURS). Requests
+    arriving together queue on the sheet's row (PostgreSQL: FOR UPDATE;
+    SQLite: the write lock), so the second sees the first and is refused with
+    the time the next reminder is possible (department time zone)."""
     from .models import Delegation
     from .notify import notify
+    from .templating import local_time
     with write_transaction():
         _locked(record)
         if record.author_id != actor.id:
             raise OperationError("只有填写人可以催办")
         if record.status != "submitted" or record.waiting_for_id is None:
             raise OperationError("此表单不在审批中")
+        due = next_reminder_at(record)
+        if due is not None:
+            hours = current_app.config.get("REMINDER_INTERVAL_HOURS", 4)
+            raise OperationError(f"此表单刚催办过，每 {hours} 小时最多催办一次；下次可催办时间：{local_time(due)}。")
         signer = db.session.get(User, record.waiting_for_id)
         message = f"{actor.name} 催办《{spec.title}》{record.number}，已等待您审批。"
         notify(signer, "reminder", message, _record_link(record), record)
@@ -1020,10 +1174,17 @@ def import_rows(actor: User, customers: list[dict], projects: list[dict]) -> tup
                 stage=p["stage"], stage_entered_at=now, created_at=now, updated_at=now,
                 **{k: p[k] for k in ("name", "product_line", "amount", "probability", "expected_sign_date",
                                      "competitors", "funding", "lead_source", "customer_class",
-                                     "stage_stay_reason", "signed_at", "collected_amount", "collection_date")},
+                                     "stage_stay_reason", "signed_at")},
                 lost_reason=p["lost_reason"] if p["stage"] == "lost" else None)
             db.session.add(project)
             db.session.flush()
+            if p.get("collected_amount") or p.get("collection_date"):
+                # 已回款/回款日期 of the sheet become the project's first instalment
+                paid = p.get("collected_amount") or None
+                when = p.get("collection_date") or p.get("signed_at") or p.get("expected_sign_date") or clock.today()
+                db.session.add(Instalment(project_id=project.id, seq=1, planned_date=when,
+                                          planned_amount=paid or p.get("amount") or 0, kind="software",
+                                          actual_date=when if paid else None, actual_amount=paid))
             db.session.add(ProjectEvent(project_id=project.id, kind="created", to_value=p["stage"], actor_id=actor.id,
                                         at=now, reason="Excel 导入"))
             audit.append("project_create", actor, target=project, target_label=number, detail={"import": True})

@@ -81,3 +81,50 @@ READ_ONLY_ROLES = ("clerk", "auditor")
 # A record's life: 草稿 → 审批中 → 已批准, or 已退回 for revision.
 RECORD_STATUSES = (("draft", "草稿"), ("submitted", "审批中"), ("returned", "已退回"), ("approved", "已批准"))
 RECORD_STATUS_LABELS = dict(RECORD_STATUSES)
+
+# 签约概率 a project takes when it is moved back into a stage (reopened from
+# 签约成交): the PROBABILITIES level whose description matches the stage's
+# customer step. The sheets give no table; this reading is the system's default.
+STAGE_PROBABILITY = {"lead": 20, "contact": 20, "design": 40, "showcase": 40, "confirm": 60,
+                     "evaluate": 60, "negotiate": 80, "won": 100, "lost": 0, "postponed": 20}
+
+# Customer class limits (sales-process.md "Customer class"): A closes within
+# 1 month at ≥70 %, B within 3 months at 40–70 %, C later or below 40 %,
+# D has no clear need yet (so at most 20 %, 客户有合作的意愿).
+CLASS_A_DAYS, CLASS_B_DAYS = 31, 92
+
+
+def implied_class(probability: int | None, expected_sign_date, today) -> str:
+    """The class (A/B/C) that 签约概率 (%) and 预计签约日期 imply on `today`
+    (department date) by the definitions of sales-process.md; C when either
+    is missing."""
+    if probability is None or expected_sign_date is None:
+        return "C"
+    days = (expected_sign_date - today).days
+    if probability >= 70 and days <= CLASS_A_DAYS:
+        return "A"
+    if 40 <= probability <= 70 and days <= CLASS_B_DAYS:
+        return "B"
+    if probability >= 70 and days <= CLASS_B_DAYS:
+        return "B"  # likely, but not within the month
+    return "C"
+
+
+def class_mismatch(customer_class: str | None, probability: int | None, expected_sign_date, today) -> str | None:
+    """Why `customer_class` contradicts 签约概率 (%) and 预计签约日期 on `today`
+    (sales-process.md class definitions), as a sentence for the project page;
+    None when they agree. D only requires that the need is not yet clear
+    (≤20 %)."""
+    if not customer_class:
+        return None
+    date_text = f"预计签约日期 {expected_sign_date}" if expected_sign_date else "未填写预计签约日期"
+    facts = f"签约概率 {probability if probability is not None else '—'}%，{date_text}"
+    if customer_class == "D":
+        if probability is not None and probability > 20:
+            return f"D 类表示暂无明确需求，但{facts}——请核对分类或概率。"
+        return None
+    implied = implied_class(probability, expected_sign_date, today)
+    if implied == customer_class:
+        return None
+    meaning = dict(CUSTOMER_CLASSES)[customer_class]
+    return f"{customer_class} 类的定义是「{meaning}」，但{facts}，按定义应为 {implied} 类。"

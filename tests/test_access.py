@@ -4,6 +4,7 @@ list or id; read-only roles cannot write. New routes are covered as soon as
 they are registered; a route with an id this file cannot fill fails loudly."""
 import tempfile
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -41,11 +42,13 @@ def world(factory, app):
                                           {"support_needed": "需要技术支持", "attachments": [attachment.id]},
                                           attachment_ids=[attachment.id])
         delegation = operations.delegate(manager, rep2, date.today(), date.today() + timedelta(days=3))
+        instalment = operations.add_instalment(rep, project, planned_date=date(2027, 3, 31), planned_amount=Decimal("10"))
         with write_transaction():
             notification = notify(rep, "submitted", f"{record.number} 已提交", link=f"/records/{record.id}",
                                   record=record)
         teams[key] = dict(team=team, manager=manager, rep=rep, rep2=rep2, customer=customer, project=project,
-                          record=record, attachment=attachment, delegation=delegation, notification=notification)
+                          record=record, attachment=attachment, delegation=delegation, notification=notification,
+                            instalment=instalment)
     people = {role: factory.user(role) for role in ROLES if role not in ("rep", "manager")}
     people["rep"] = teams["own"]["rep"]
     people["manager"] = teams["own"]["manager"]
@@ -56,7 +59,7 @@ def _ids(side):
     return {"project_id": side["project"].id, "customer_id": side["customer"].id, "user_id": side["rep"].id,
             "team_id": side["team"].id, "record_id": side["record"].id, "attachment_id": side["attachment"].id,
             "delegation_id": side["delegation"].id, "notification_id": side["notification"].id,
-            "number": side["record"].number, "sheet": "phone_log", "table": "calls"}
+            "number": side["record"].number, "instalment_id": side["instalment"].id, "sheet": "phone_log", "table": "calls"}
 
 
 # Arguments that name a definition or a setting, not somebody's object.

@@ -28,10 +28,10 @@ def world(factory):
     lost = factory.project(rep2, c2, name="智能仓储改造", amount=Decimal("92"), customer_class="C")
     operations.change_stage(rep2, lost, "lost", "价格高于竞争对手")
     won = factory.project(rep, c1, name="质量追溯系统", amount=Decimal("120"))
-    operations.change_stage(rep, won, "won")
+    operations.change_stage(rep, won, "won", "老客户直接续签")
     won = db.session.get(Project, won.id)
-    won.collected_amount, won.collection_date = Decimal("36"), date(2026, 12, 31)
-    db.session.commit()
+    operations.add_instalment(rep, won, planned_date=date(2026, 11, 30), planned_amount=Decimal("36"),
+                              actual_date=date(2026, 11, 30), actual_amount=Decimal("36"))
     return dict(team=team, manager=manager, rep=rep, rep2=rep2, director=director)
 
 

@@ -148,3 +148,24 @@ def test_home_page_lists_due_follow_ups(client, login, world, sample):
     page = client.get("/").get_data(as_text=True)
     due = page.split("<h2>待跟进", 1)[1].split("</section>", 1)[0]
     assert p["a8"].name in due and "逾期 1 天" in due and p["c10"].name not in due
+
+
+def test_reassigning_to_the_current_owner_is_refused_and_the_choice_is_kept(client, login, world, sample):
+    """Finding 4 (issue 10): the 转交 form must not fall back to the current
+    owner; if it is posted anyway the server refuses it, next to the field,
+    and what the manager typed stays."""
+    _, p = sample
+    login(world["manager"])
+    page = client.get("/followups/").get_data(as_text=True)
+    row = page.split(f'id="limit-{p["a31"].id}"', 1)[1].split("</tr>", 1)[0]
+    assert "— 请选择 —" in row and f'value="{world["rep"].id}"' not in row  # the owner is not offered
+    response = client.post(f"/followups/{p['a31'].id}/reassign",
+                           data={f"p{p['a31'].id}-owner_id": world["rep"].id,
+                                 f"p{p['a31'].id}-reason": "我写的原因"})
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert f"该项目已由 {world['rep'].name} 负责，请选择另一位业务员" in text
+    assert 'value="我写的原因"' in text
+    assert not db.session.scalars(sa.select(ProjectEvent).where(ProjectEvent.kind == "reassigned")).all()
+    response = client.post(f"/followups/{p['a31'].id}/reassign", data={f"p{p['a31'].id}-owner_id": ""})
+    assert response.status_code == 400 and "请选择要转交的业务员" in response.get_data(as_text=True)

@@ -96,7 +96,7 @@ def test_funnel_of_the_current_period_matches_the_projects_stages_now(world, fac
     a = factory.project(rep, amount=Decimal("12.5"))
     b = factory.project(rep, amount=Decimal("7.25"))
     operations.change_stage(rep, b, "contact")
-    operations.change_stage(rep, b, "won")
+    operations.change_stage(rep, b, "won", "客户提前决策")
     rows = by_code(funnel.funnel(everyone(world, funnel.period_for("this_year"))))
     assert rows["lead"] == (1, Decimal("12.50")) and rows["contact"] == (0, Decimal("0.00"))
     assert rows["won"] == (1, Decimal("7.25"))
@@ -159,11 +159,15 @@ def test_forecasts_weighted_by_probability_and_by_measured_win_rate(world, five)
 
 def test_collection_forecast_by_month(world, factory):
     rep = world["rep"]
-    set_history(factory.project(rep, amount=Decimal("100")), "2024-10-01", "won@2024-12-20",
-                collected_amount=Decimal("30"), collection_date=date(2025, 2, 10))
+    won = set_history(factory.project(rep, amount=Decimal("100")), "2024-10-01", "won@2024-12-20")
+    # its 回款计划: 30 collected on 10 Feb, 70 planned for 28 Feb, not yet in
+    operations.add_instalment(rep, won, planned_date=date(2025, 2, 10), planned_amount=Decimal("30"),
+                              actual_date=date(2025, 2, 10), actual_amount=Decimal("30"))
+    operations.add_instalment(rep, won, planned_date=date(2025, 2, 28), planned_amount=Decimal("70"),
+                              kind="implementation")
     factory.project(rep, amount=Decimal("50"), probability=80, expected_sign_date=date(2025, 1, 20))
-    set_history(factory.project(rep, amount=Decimal("40"), probability=60, expected_sign_date=date(2025, 1, 20)),
-                "2024-12-01", collection_date=date(2025, 3, 5))
+    set_history(factory.project(rep, amount=Decimal("40"), probability=60, expected_sign_date=date(2025, 3, 5)),
+                "2024-12-01")
     factory.project(rep, amount=Decimal("25"), probability=40, expected_sign_date=date(2025, 1, 20))
     set_history(factory.project(rep, amount=Decimal("60"), expected_sign_date=date(2025, 3, 15)), "2024-12-01",
                 "lost@2025-01-10")
@@ -211,8 +215,11 @@ def test_evaluation_against_targets(world, factory):
     db.session.get(type(c1), c1.id).created_at = at("2025-01-05")
     db.session.get(type(c2), c2.id).created_at = at("2024-11-01")
     db.session.commit()
-    set_history(factory.project(rep, c1, amount=Decimal("120"), lead_source="展会及研讨会"), "2025-01-01",
-                "won@2025-01-31", collected_amount=Decimal("60"))
+    first = set_history(factory.project(rep, c1, amount=Decimal("120"), lead_source="展会及研讨会"), "2025-01-01",
+                        "won@2025-01-31")
+    operations.add_instalment(rep, first, planned_date=date(2025, 2, 15), planned_amount=Decimal("60"),
+                              actual_date=date(2025, 2, 15), actual_amount=Decimal("60"))
+    operations.add_instalment(rep, first, planned_date=date(2025, 6, 30), planned_amount=Decimal("60"))
     set_history(factory.project(rep, c1, amount=Decimal("90"), lead_source="客户介绍"), "2024-12-02", "won@2025-03-02")
     set_history(factory.project(rep, c2, amount=Decimal("30"), lead_source="展会及研讨会"), "2025-02-01",
                 "won@2025-02-11")

@@ -19,7 +19,7 @@ def world(factory):
         "other": factory.project(other_rep, name="丙方机房项目", amount=25),
     }
     won = factory.project(rep, name="丁方已签项目", amount=80, lead_source="展会及研讨会")
-    operations.change_stage(rep, won, "won")
+    operations.change_stage(rep, won, "won", "框架协议直接签约")
     return dict(team=team, manager=manager, rep=rep, rep2=rep2, other_rep=other_rep, director=director,
                 other_team=other_team, projects=projects)
 

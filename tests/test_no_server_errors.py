@@ -34,7 +34,8 @@ def setup(factory, app):
     delegation = operations.delegate(manager, rep2, date.today(), date.today() + timedelta(days=2))
     with write_transaction():
         notification = notify(rep, "approved", "已批准", link=f"/records/{record.id}", record=record)
-    ids = {"project_id": project.id, "customer_id": project.customer_id, "user_id": rep2.id, "team_id": team.id,
+    instalment = operations.add_instalment(rep, project, planned_date=date(2027, 3, 31), planned_amount=10)
+    ids = {"instalment_id": instalment.id, "project_id": project.id, "customer_id": project.customer_id, "user_id": rep2.id, "team_id": team.id,
            "record_id": record.id, "attachment_id": attachment.id, "delegation_id": delegation.id,
            "notification_id": notification.id,
            "sheet": "phone_log", "table": "calls"}

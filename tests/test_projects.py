@@ -124,7 +124,7 @@ def test_losing_a_project_needs_the_reason_and_zeroes_probability(client, rep_wo
 
 def test_winning_sets_probability_and_signing_date(client, rep_world, factory):
     project = factory.project(rep_world["rep"], rep_world["customer"])
-    client.post(f"/projects/{project.id}/stage", data={"stage": "won"})
+    client.post(f"/projects/{project.id}/stage", data={"stage": "won", "reason": "老客户直接续签"})
     project = db.session.get(Project, project.id)
     assert project.probability == 100 and project.signed_at is not None
 
@@ -200,3 +200,18 @@ def test_a_delegation_to_an_impossible_person_is_refused_next_to_the_form(client
     response = client.post("/delegations/", data={"deputy": "99999999999", "starts_on": "2026-11-22",
                                                   "ends_on": "2026-11-25"})
     assert response.status_code == 400 and "请选择被委托人" in response.get_data(as_text=True)
+
+
+def test_project_page_refuses_reassigning_to_the_current_owner_next_to_the_field(client, rep_world, factory, login):
+    project = factory.project(rep_world["rep"], rep_world["customer"])
+    client.post("/logout")
+    login(rep_world["manager"])
+    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    picker = page.split('id="owner_id"', 1)[1].split("</select>", 1)[0]
+    assert "— 请选择 —" in picker and f'value="{rep_world["rep"].id}"' not in picker
+    response = client.post(f"/projects/{project.id}/reassign",
+                           data={"owner_id": rep_world["rep"].id, "reason": "交接"})
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert f"该项目已由 {rep_world['rep'].name} 负责" in text and "交接" in text
+    assert db.session.get(Project, project.id).version == project.version

@@ -211,6 +211,43 @@ def test_a_reminder_reaches_the_signer(world):
     assert reminders[0].link == f"/records/{record.id}"
 
 
+def test_a_sheet_is_reminded_at_most_once_per_four_hours_even_two_requests_at_once(world, app, monkeypatch):
+    """Reminders stay reminders (issue 10): two 催办 sent in the same instant
+    notify the signer once; the other is told when the next one is possible;
+    four hours later 催办 works again."""
+    import threading
+
+    from salestrack import operations
+    w = world
+    record = file_sheet(w, spec("phone_log"))
+    submit(w, record)
+    first = w.browser(w.rep)
+    second = app.test_client()  # the same browser: the same session cookie
+    second.set_cookie("session", first.get_cookie("session").value)
+    answers, start = [None, None], threading.Barrier(2)
+
+    def send(i, c):
+        start.wait()
+        answers[i] = c.post(f"/records/{record.id}/remind", follow_redirects=True).get_data(as_text=True)
+
+    threads = [threading.Thread(target=send, args=(i, c)) for i, c in enumerate((first, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.session.rollback()
+    assert len(notifications(w.manager, record, "reminder")) == 1
+    assert sum("已向 李娜 发送催办" in a for a in answers) == 1
+    refused = next(a for a in answers if "已向 李娜 发送催办" not in a)
+    sent_at = db.session.scalar(sa.select(AuditEvent.at).where(AuditEvent.action == "remind"))
+    assert f"每 4 小时最多催办一次；下次可催办时间：{local_time(sent_at + timedelta(hours=4))}" in refused
+    later = sent_at + timedelta(hours=4, minutes=1)
+    monkeypatch.setattr(operations, "utcnow", lambda: later)  # four hours on
+    again = first.post(f"/records/{record.id}/remind", follow_redirects=True).get_data(as_text=True)
+    assert "已向 李娜 发送催办" in again
+    assert len(notifications(w.manager, record, "reminder")) == 2
+
+
 def test_the_author_sees_where_it_waits_and_since_when(world):
     w = world
     record = file_sheet(w, spec("resource_request"))

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access, followup, operations
 from ..extensions import db
@@ -20,14 +20,17 @@ DUE_ROWS, LIMIT_ROWS = 100, 50  # the most urgent first; the counts per rep cove
 
 
 class ReassignForm(FlaskForm):
-    owner_id = SelectField("转交给", coerce=int)
+    owner_id = SelectField("转交给", coerce=as_id, validate_choice=False,
+                           validators=[DataRequired("请选择要转交的业务员")])
     reason = StringField("原因", default="超过跟进期限未跟进", validators=[Optional(), Length(max=500)])
 
 
-def _reassign_form(project_id: int, choices) -> ReassignForm:
-    """One form per listed project, prefixed so the inputs' ids stay unique."""
+def _reassign_form(project_id: int, choices, owner_id: int | None = None) -> ReassignForm:
+    """One form per listed project, prefixed so the inputs' ids stay unique.
+    The choices start with 「请选择」 and leave out the current owner, so no
+    choice falls back to giving the project to whom it already belongs."""
     form = ReassignForm(prefix=f"p{project_id}")
-    form.owner_id.choices = choices
+    form.owner_id.choices = [("", "— 请选择 —")] + [(uid, name) for uid, name in choices if uid != owner_id]
     return form
 
 
@@ -43,7 +46,7 @@ def _int_arg(name):
     return as_id(request.args.get(name))
 
 
-def _page(status=200, error=None, error_project=None):
+def _page(status=200, error=None, error_project=None, error_form=None):
     within = _int_arg("within")
     within = within if within in dict(WINDOWS) else 7
     owner_id, team_id = _int_arg("owner"), _int_arg("team")
@@ -55,7 +58,9 @@ def _page(status=200, error=None, error_project=None):
     can_reassign = current_user.role in REASSIGNERS
     past_limit = followup.past_loss_limit(clauses, limit=LIMIT_ROWS)
     choices = _assignable(current_user) if can_reassign else []
-    forms = {f.project_id: _reassign_form(f.project_id, choices) for f in past_limit}
+    forms = {f.project_id: _reassign_form(f.project_id, choices, f.owner_id) for f in past_limit}
+    if error_form is not None and error_project in forms:
+        forms[error_project] = error_form  # what the manager chose and typed stays
     teams = list(db.session.execute(sa.select(Team.id, Team.name).order_by(Team.name))) \
         if current_user.role in ("director", "gm") else []
     return render_page(
@@ -79,8 +84,12 @@ def reassign(project_id: int):
     project = access.get_visible_or_404(Project, project_id, current_user)
     if current_user.role not in REASSIGNERS or not access.can_edit_project(current_user, project):
         abort(403)
-    form = _reassign_form(project_id, _assignable(current_user))
+    choices = _assignable(current_user)
+    form = _reassign_form(project_id, choices, project.owner_id)
     if form.validate_on_submit():
+        if form.owner_id.data != project.owner_id and form.owner_id.data not in dict(choices):
+            form.owner_id.errors.append("请选择您团队中的在职业务员")
+            return _page(400, "请选择您团队中的在职业务员", project_id, form)
         try:
             operations.reassign_project(current_user, project, db.session.get(User, form.owner_id.data),
                                         form.reason.data or "")
@@ -88,6 +97,7 @@ def reassign(project_id: int):
             return redirect(url_for(".index", **request.args))
         except operations.OperationError as e:
             error = e.message
+            form.owner_id.errors.append(e.message)
     else:
-        error = "请选择您团队中的业务员"
-    return _page(400, error, project_id)
+        error = "；".join(sum(form.errors.values(), [])) or "请选择您团队中的业务员"
+    return _page(400, error, project_id, form)

@@ -9,11 +9,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from .. import access, operations
+from .. import access, clock, formtokens, operations
 from ..extensions import db
 from ..formkit.builder import UNIT_CONFIRM_PREFIX, implausible_amount_message
-from ..models import Customer, Project, Team, User
-from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, PROBABILITIES, STAGES
+from ..models import INSTALMENT_KINDS, Customer, Instalment, Project, Team, User
+from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, PROBABILITIES, STAGES, class_mismatch
 from .common import as_id, page_number, render_page
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -58,8 +58,37 @@ class StageForm(FlaskForm):
     reason = TextAreaField("原因", validators=[Optional(), Length(max=500, message="最多 500 字")])
 
 
+class InstalmentForm(FlaskForm):
+    """One 期次 of the 回款计划; amounts in 万元."""
+    planned_date = DateField("计划日期", validators=[InputRequired("请填写计划日期")])
+    planned_amount = DecimalField("计划金额（万元）", places=2, validators=[
+        InputRequired("请填写计划金额"), NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
+        render_kw={"inputmode": "decimal"})
+    kind = SelectField("软件/实施", choices=list(INSTALMENT_KINDS), default="software")
+    actual_date = DateField("实际回款日期", validators=[Optional()])
+    actual_amount = DecimalField("实际金额（万元）", places=2, validators=[
+        Optional(), NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
+        render_kw={"inputmode": "decimal"})
+
+    def validate_planned_amount(self, field):
+        if field.data is not None and field.data.as_tuple().exponent < -2:
+            raise ValidationError("金额最多两位小数")
+
+    def validate_actual_amount(self, field):
+        if field.data is not None and field.data.as_tuple().exponent < -2:
+            raise ValidationError("金额最多两位小数")
+
+    def values(self) -> dict:
+        return {k: getattr(self, k).data for k in operations.INSTALMENT_FIELDS}
+
+
+class SignedDateForm(FlaskForm):
+    signed_at = DateField("签约日期", validators=[InputRequired("请填写签约日期")])
+
+
 class ReassignForm(FlaskForm):
-    owner_id = SelectField("转交给", coerce=int)
+    owner_id = SelectField("转交给", coerce=as_id, validate_choice=False,
+                           validators=[DataRequired("请选择要转交的业务员")])
     reason = TextAreaField("原因", validators=[Optional(), Length(max=500)])
 
 
@@ -158,18 +187,52 @@ def new():
 def show(project_id: int):
     project = access.get_visible_or_404(Project, project_id, current_user)
     stage_form = StageForm(stage=project.stage)
-    reassign_form = ReassignForm()
-    reassign_form.owner_id.choices = _owner_choices(current_user)
-    return render_page("projects/show.html", **_show_context(project, stage_form, reassign_form))
+    return render_page("projects/show.html", **_show_context(project, stage_form, _reassign_form(project)))
+
+
+def _reassign_form(project) -> "ReassignForm":
+    """The 转交 form: 「请选择」 first and the current owner left out, so the
+    default is never 'give it to whom it belongs'."""
+    form = ReassignForm()
+    form.owner_id.choices = [("", "— 请选择 —")] + [c for c in _owner_choices(current_user)
+                                                    if c[0] != project.owner_id]
+    return form
+
+
+def _collection_context(project, forms: dict | None = None, new_form=None, signed_form=None) -> dict:
+    """The 回款计划 section: a form per instalment (or the one posted, with
+    its errors and what was typed), the add form and the 签约日期 form."""
+    forms = dict(forms or {})
+    for item in project.instalments:
+        if item.id not in forms:
+            forms[item.id] = InstalmentForm(obj=item, prefix=f"i{item.id}", formdata=None)
+    if new_form is None:
+        new_form = InstalmentForm(prefix="new", formdata=None)
+        if not project.instalments and project.amount:
+            new_form.planned_amount.data = project.amount
+    if signed_form is None:
+        signed_form = SignedDateForm(signed_at=project.signed_at, formdata=None)
+    planned = sum((i.planned_amount for i in project.instalments), operations.Decimal("0.00"))
+    return dict(project=project, instalment_forms=forms, new_instalment=new_form, signed_form=signed_form,
+                planned_total=planned, kinds=dict(INSTALMENT_KINDS),
+                can_edit=access.can_edit_project(current_user, project))
 
 
 def _show_context(project, stage_form, reassign_form, **extra) -> dict:
     from .records import project_sheets_context
     from ..history import timeline
-    return dict(project=project, stage_form=stage_form, reassign_form=reassign_form, timeline=timeline(project),
-                can_edit=access.can_edit_project(current_user, project),
+    mismatch = None
+    if project.stage not in ("won", "lost"):
+        mismatch = class_mismatch(project.customer_class, project.probability, project.expected_sign_date,
+                                  clock.today())
+    collections = {k: extra.pop(k) for k in ("forms", "new_form", "signed_form") if k in extra}
+    return dict(stage_form=stage_form, reassign_form=reassign_form, timeline=timeline(project),
                 can_reassign=current_user.role in ("manager", "director", "gm"),
-                days=operations.days_in_stage(project), **project_sheets_context(project), **extra)
+                class_mismatch=mismatch, class_accepted=mismatch and project.class_accepted == operations.class_key(project),
+                can_accept_class=current_user.role in ("manager", "director", "gm")
+                and access.can_edit_project(current_user, project),
+                days=operations.days_in_stage(project), **project_sheets_context(project),
+                **_collection_context(project, **collections), **extra)
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
@@ -215,9 +278,8 @@ def change_stage(project_id: int):
             error = e.message
     else:
         error = "；".join(sum(form.errors.values(), [])) or "请检查输入"
-    reassign_form = ReassignForm()
-    reassign_form.owner_id.choices = _owner_choices(current_user)
-    return render_page("projects/show.html", **_show_context(project, form, reassign_form, stage_error=error)), 400
+    return render_page("projects/show.html", **_show_context(project, form, _reassign_form(project),
+                                                             stage_error=error)), 400
 
 
 @bp.post("/<int:project_id>/reassign")
@@ -226,15 +288,135 @@ def reassign(project_id: int):
     project = access.get_visible_or_404(Project, project_id, current_user)
     if current_user.role not in ("manager", "director", "gm") or not access.can_edit_project(current_user, project):
         abort(403)
-    form = ReassignForm()
-    form.owner_id.choices = _owner_choices(current_user)
+    form = _reassign_form(project)
+    if form.validate_on_submit():
+        if form.owner_id.data != project.owner_id and form.owner_id.data not in dict(_owner_choices(current_user)):
+            form.owner_id.errors.append("请选择您团队中的在职业务员")
+        else:
+            try:
+                operations.reassign_project(current_user, project, db.session.get(User, form.owner_id.data),
+                                            form.reason.data)
+                flash(f"项目已转交给 {project.owner.name}", "success")
+                return redirect(url_for(".show", project_id=project.id))
+            except operations.OperationError as e:
+                form.owner_id.errors.append(e.message)
+    return render_page("projects/show.html", **_show_context(project, StageForm(stage=project.stage), form)), 400
+
+
+@bp.post("/<int:project_id>/class/accept")
+@login_required
+def accept_class(project_id: int):
+    """The manager accepts a class that contradicts probability and date."""
+    project = access.get_visible_or_404(Project, project_id, current_user)
+    if current_user.role not in ("manager", "director", "gm") or not access.can_edit_project(current_user, project):
+        abort(403)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        operations.accept_class(current_user, project)
+        flash(f"已确认客户分类 {project.customer_class} 类", "success")
+    return redirect(url_for(".show", project_id=project.id))
+
+
+def _done(project, message: str):
+    """After a change of the 回款计划: the fresh section (htmx) with the
+    message in it, else back to the project page with the message flashed."""
+    db.session.expire(project)
+    if _is_htmx():
+        from flask import render_template
+        return render_template("projects/_collections.html", notice=message, **_collection_context(project))
+    flash(message, "success")
+    return redirect(url_for(".show", project_id=project.id) + "#collections")
+
+
+def _collections_page(project, status=200, **forms):
+    """The 回款计划 section alone for htmx (errors next to the fields, what
+    was typed kept), else the whole project page."""
+    if _is_htmx():
+        from flask import render_template
+        return render_template("projects/_collections.html", **_collection_context(project, **forms)), status
+    return render_page("projects/show.html", **_show_context(
+        project, StageForm(stage=project.stage), _reassign_form(project), **forms)), status
+
+
+def _editable_project(project_id: int) -> Project:
+    project = access.get_visible_or_404(Project, project_id, current_user)
+    if not access.can_edit_project(current_user, project):
+        abort(403)
+    return project
+
+
+def _apply_error(form, error: operations.OperationError) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    (target.errors if target is not None else form.form_errors).append(error.message)
+
+
+@bp.post("/<int:project_id>/instalments")
+@login_required
+def add_instalment(project_id: int):
+    """Adds a 期次 to the 回款计划 (owner or his manager)."""
+    project = _editable_project(project_id)
+    form = InstalmentForm(prefix="new")
     if form.validate_on_submit():
         try:
-            operations.reassign_project(current_user, project, db.session.get(User, form.owner_id.data),
-                                        form.reason.data)
-            flash("项目已转交", "success")
+            item = operations.add_instalment(current_user, project, once=formtokens.posted(), **form.values())
+            return _done(project, f"已添加第 {item.seq} 期回款计划")
+        except operations.AlreadyDone as e:
+            return _done(project, e.message)
         except operations.OperationError as e:
-            flash(e.message, "error")
-    else:
-        flash("请选择要转交的业务员", "error")
-    return redirect(url_for(".show", project_id=project.id))
+            _apply_error(form, e)
+    return _collections_page(project, 400, new_form=form)
+
+
+@bp.post("/<int:project_id>/instalments/<int:instalment_id>")
+@login_required
+def update_instalment(project_id: int, instalment_id: int):
+    """Changes a 期次, e.g. records what was collected."""
+    project = _editable_project(project_id)
+    item = db.session.get(Instalment, instalment_id)
+    if item is None or item.project_id != project.id:
+        abort(404)
+    form = InstalmentForm(prefix=f"i{item.id}")
+    if form.validate_on_submit():
+        try:
+            operations.update_instalment(current_user, item, **form.values())
+            return _done(project, f"已保存第 {item.seq} 期")
+        except operations.OperationError as e:
+            _apply_error(form, e)
+    return _collections_page(project, 400, forms={item.id: form})
+
+
+@bp.post("/<int:project_id>/instalments/<int:instalment_id>/delete")
+@login_required
+def delete_instalment(project_id: int, instalment_id: int):
+    project = _editable_project(project_id)
+    item = db.session.get(Instalment, instalment_id)
+    if item is None or item.project_id != project.id:
+        abort(404)
+    if FlaskForm().validate_on_submit():
+        seq = item.seq
+        operations.delete_instalment(current_user, item)
+        return _done(project, f"已删除第 {seq} 期")
+    return redirect(url_for(".show", project_id=project.id) + "#collections")
+
+
+@bp.post("/<int:project_id>/signed-date")
+@login_required
+def set_signed_date(project_id: int):
+    """Corrects 签约日期 of a won project."""
+    project = _editable_project(project_id)
+    form = SignedDateForm()
+    if form.validate_on_submit():
+        try:
+            operations.set_signed_date(current_user, project, form.signed_at.data)
+            return _done(project, "签约日期已保存")
+        except operations.OperationError as e:
+            _apply_error(form, e)
+    return _collections_page(project, 400, signed_form=form)
+
+
+def _is_htmx() -> bool:
+    from flask import g
+
+    from ..extensions import htmx
+    g.varies_on_htmx = True
+    return bool(htmx) and not htmx.boosted
