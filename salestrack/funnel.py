@@ -20,7 +20,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from . import access
 from .extensions import db
-from .models import Customer, Project, ProjectEvent, Target, Team, User, utcnow
+from .models import Customer, Project, ProjectEvent, Record, Target, Team, User, utcnow
 from .process import FUNNEL_STAGES, LEAD_SOURCES, OPEN_STAGES
 
 CENT = Decimal("0.01")
@@ -538,6 +538,8 @@ class Evaluation:
     leads_won: int = 0  # … of which signed by now
     avg_cycle_days: float | None = None  # days from lead to signing, of those signed in the period
     collected: Decimal = Decimal("0.00")
+    followups: int = 0  # follow-up sheets first submitted in the period
+    late_entries: int = 0  # … of which 补录 (filed more than 24 h after the contact)
 
     @property
     def achievement(self) -> float | None:  # 达成率
@@ -602,6 +604,19 @@ def _evaluation_sums(scope: Scope, group):
     return signed, leads
 
 
+def _late_entries(period) -> dict[int, tuple[int, int]]:
+    """{author id: (follow-up sheets first submitted in `period`, of which
+    补录)} — the 24-hour rule of paper-forms-toolkit.md 3.13, per rep."""
+    from .formkit import registry
+    keys = [s.key for s in registry.all_specs() if s.followup]
+    rows = db.session.execute(
+        sa.select(Record.author_id, sa.func.count(), sa.func.sum(sa.case((Record.late_entry, 1), else_=0)))
+        .where(Record.sheet.in_(keys), Record.first_submitted_at >= period.start_at,
+               Record.first_submitted_at < period.end_at)
+        .group_by(Record.author_id))
+    return {uid: (n, int(late or 0)) for uid, n, late in rows}
+
+
 def evaluation(scope: Scope, user: User) -> tuple[list[Evaluation], list[Evaluation]]:
     """目标 vs 实际 per rep and per team for the period (reps and teams the
     user may see, narrowed by the scope's filters)."""
@@ -633,6 +648,9 @@ def evaluation(scope: Scope, user: User) -> tuple[list[Evaluation], list[Evaluat
             .group_by(column)).all())
 
     def fill(row: Evaluation, signed, leads, customers):
+        row.followups, row.late_entries = late.get(row.id, (0, 0)) if row.kind == "rep" else (
+            sum(late.get(uid, (0, 0))[0] for uid in members.get(row.id, ())),
+            sum(late.get(uid, (0, 0))[1] for uid in members.get(row.id, ())))
         n, amount, collected, n_customers, cycle = signed.get(row.id, (0, 0, 0, 0, None))
         row.signed, row.signed_amount, row.collected = n, money(amount), money(collected)
         row.signed_customers = n_customers
@@ -641,6 +659,10 @@ def evaluation(scope: Scope, user: User) -> tuple[list[Evaluation], list[Evaluat
         row.new_customers = customers.get(row.id, 0)
         return row
 
+    late = _late_entries(p)
+    members: dict[int, list[int]] = defaultdict(list)
+    for uid, team_id in db.session.execute(sa.select(User.id, User.team_id).where(User.team_id.is_not(None))):
+        members[team_id].append(uid)
     signed, leads = _evaluation_sums(scope, Project.owner_id)
     customers = new_customers(Customer.owner_id)
     reps = []
@@ -655,9 +677,6 @@ def evaluation(scope: Scope, user: User) -> tuple[list[Evaluation], list[Evaluat
 
     signed, leads = _evaluation_sums(scope, Project.team_id)
     customers = new_customers(Customer.team_id)
-    members: dict[int, list[int]] = defaultdict(list)
-    for uid, team_id in db.session.execute(sa.select(User.id, User.team_id).where(User.team_id.is_not(None))):
-        members[team_id].append(uid)
     out_teams = []
     for tid, name in teams:
         row = fill(Evaluation("team", tid, name, name), signed, leads, customers)

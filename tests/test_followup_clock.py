@@ -150,3 +150,16 @@ def test_the_timeline_speaks_labels_and_names(world):
     assert "转交：张伟 → 王芳" in timeline
     for raw in ("probability", "customer_class", w.rep.username, w.rep2.username):
         assert raw not in timeline
+
+
+def test_the_evaluation_counts_each_reps_late_entries(world, neglected):
+    """补录 shows in 业绩考核 too: per rep, late follow-up sheets of all his
+    follow-up sheets submitted in the period."""
+    import lxml.html
+    w = world
+    for days_back in (0, 5, 9):
+        submit(w, file_phone_log(w, clock.today() - timedelta(days=days_back)))
+    doc = lxml.html.fromstring(page(w, w.manager, "/funnel/?period=this_month"))
+    rows = {tr.xpath("./td")[0].text_content().split()[0]: tr.xpath("./td")[-1].text_content().split()
+            for tr in doc.xpath("//h3[text()='业务员']/following-sibling::table[1]/tbody/tr")}
+    assert rows[w.rep.name] == ["2", "/", "3"]
