@@ -209,6 +209,7 @@ def test_project_page_refuses_reassigning_to_the_current_owner_next_to_the_field
     page = client.get(f"/projects/{project.id}").get_data(as_text=True)
     picker = page.split('id="owner_id"', 1)[1].split("</select>", 1)[0]
     assert "— 请选择 —" in picker and f'value="{rep_world["rep"].id}"' not in picker
+    assert picker.count("selected") == 1 and '<option selected value="">' in picker  # nobody picked for him
     response = client.post(f"/projects/{project.id}/reassign",
                            data={"owner_id": rep_world["rep"].id, "reason": "交接"})
     assert response.status_code == 400

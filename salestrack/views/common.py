@@ -19,6 +19,8 @@ def render_page(template: str, partial: str | None = None, **context):
 def as_id(value) -> int | None:
     """A row id from request text: digits within the INTEGER range, else None
     (PostgreSQL refuses a larger number where it is compared with an id)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a choice's own value, when a select field coerces its options
     value = (value or "").strip() if isinstance(value, str) else ""
     return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
 
