@@ -367,14 +367,19 @@ def add_instalment(project_id: int):
     return _collections_page(project, 400, new_form=form)
 
 
+def _instalment_or_404(project, instalment_id: int) -> Instalment:
+    item = db.session.get(Instalment, instalment_id)
+    if item is None or item.project_id != project.id:
+        abort(404)
+    return item
+
+
 @bp.post("/<int:project_id>/instalments/<int:instalment_id>")
 @login_required
 def update_instalment(project_id: int, instalment_id: int):
     """Changes a 期次, e.g. records what was collected."""
     project = _editable_project(project_id)
-    item = db.session.get(Instalment, instalment_id)
-    if item is None or item.project_id != project.id:
-        abort(404)
+    item = _instalment_or_404(project, instalment_id)
     form = InstalmentForm(prefix=f"i{item.id}")
     if form.validate_on_submit():
         try:
@@ -389,9 +394,7 @@ def update_instalment(project_id: int, instalment_id: int):
 @login_required
 def delete_instalment(project_id: int, instalment_id: int):
     project = _editable_project(project_id)
-    item = db.session.get(Instalment, instalment_id)
-    if item is None or item.project_id != project.id:
-        abort(404)
+    item = _instalment_or_404(project, instalment_id)
     if FlaskForm().validate_on_submit():
         seq = item.seq
         operations.delete_instalment(current_user, item)
