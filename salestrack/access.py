@@ -88,6 +88,16 @@ def can_edit_customer(user: User, customer: Customer) -> bool:
     return customer.owner_id == user.id or can_view_customer(user, customer)
 
 
+def can_review_customer(user: User, customer: Customer) -> bool:
+    """Who may change the customer master directly, as its 信息审核人: the
+    manager of the customer's team, the director and the general manager.
+    Everyone else changes it by filing the customer master's sheet
+    (客户基本信息表), which the 信息审核人 approves (paper-forms.md, 信息审核)."""
+    if user.role in ("director", "gm"):
+        return True
+    return user.role == "manager" and customer.team_id is not None and customer.team_id in managed_team_ids(user)
+
+
 def record_scope(user: User):
     """Records a user may see: those of projects he sees, those waiting for
     his signature (or for someone he deputises for today) and those signed

@@ -622,7 +622,7 @@ def _update_customer_master(approver: User, record, spec) -> list[dict]:
                                       new_value=change["new"], changed_by_id=record.author_id,
                                       approved_by_id=approver.id, at=now))
     customer.profile = profile
-    if any(f.prefill == "customer.name" for f in spec.master_fields()):
+    if spec.holds_customer_master():
         customer.info_record_id = record.id  # the sheet that holds the whole master (客户基本信息表)
     if changes:
         customer.updated_at = now

@@ -93,7 +93,7 @@ def test_tax_id_is_stored_normalised_and_unique(client, login, two_teams):
 def test_renaming_a_customer_into_an_existing_one_is_stopped(client, login, two_teams, factory):
     w = two_teams
     other = factory.customer(w["rep3"], name="广州粤海传媒集团")
-    login(w["rep3"])
+    login(w["south_manager"])  # the 信息审核人 of rep3's customers, who edits the master directly
     response = client.post(f"/customers/{other.id}/edit", data={"name": "苏州恒力精密机械有限公司"})
     assert response.status_code == 400 and f"已由 {w['east'].name} 登记" in page_text(response)
     db.session.expire_all()

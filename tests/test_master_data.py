@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from lxml import html as lxml_html
 from werkzeug.datastructures import MultiDict
 
-from salestrack import operations
+from salestrack import access, operations
 from salestrack.extensions import db
 from salestrack.models import Customer, CustomerChange, Record
 from tests.signoff_support import approve_all, page, reload, spec, submit, world  # noqa: F401
@@ -135,3 +135,40 @@ def test_user_pickers_offer_the_authors_team_first(world):
     last_east = max(i for i, name in enumerate(options) if name in east)
     first_south = min(i for i, name in enumerate(options) if name in south)
     assert last_east < first_south, options
+
+
+def test_the_customer_edit_page_leads_a_rep_through_review(world):
+    """Issue 10, finding 1, by the customer page: a rep's 修改客户信息 does not
+    write the master; it leads to 客户基本信息表 on his project, prefilled."""
+    customer = _customer_on_file(world)
+    client = world.browser(world.rep)
+    shown = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert "修改客户信息" in shown and f"/customers/{customer.id}/edit" in shown
+    guide = client.get(f"/customers/{customer.id}/edit")
+    text = guide.get_data(as_text=True)
+    assert guide.status_code == 200 and "经信息审核人审核后才会更新" in text
+    sheet_url = f"/projects/{world.project.id}/sheets/customer_info/new"
+    assert sheet_url in text and "李娜" in text  # the 信息审核人 who could change it at once
+    assert "陈部长" in page(world, world.rep, sheet_url)  # the sheet it leads to opens with what is on file
+    # whatever the browser sends, the rep's post changes nothing
+    posted = client.post(f"/customers/{customer.id}/edit", data={"name": ON_FILE["name"], "contact": "别人"})
+    assert posted.status_code in (400, 403)
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).contact == "陈部长"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CustomerChange)) == 0
+
+
+def test_the_information_reviewer_edits_the_master_directly_and_it_is_listed(world):
+    customer = _customer_on_file(world)
+    response = world.browser(world.manager).post(f"/customers/{customer.id}/edit",
+                                                 data={**ON_FILE, "contact": "顾建华", "tax_id": ""})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).contact == "顾建华"
+    change = db.session.scalars(sa.select(CustomerChange)).one()
+    assert (change.field_label, change.old_value, change.new_value, change.changed_by_id) == \
+        ("联系人", "陈部长", "顾建华", world.manager.id)
+    shown = page(world, world.manager, f"/customers/{customer.id}")
+    assert "信息审核人直接修改" in shown and "顾建华" in shown
+    # another team's manager sees the customer only through a project, and is no reviewer of it
+    assert not access.can_review_customer(world.other_manager, customer)

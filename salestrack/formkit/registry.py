@@ -39,6 +39,12 @@ def all_specs() -> list[FormSpec]:
     return sorted(_specs.values(), key=lambda spec: (spec.order, spec.key))
 
 
+def customer_master_sheet() -> FormSpec | None:
+    """The sheet whose approval keeps the customer master (holds_customer_master),
+    or None when no registered sheet does."""
+    return next((spec for spec in all_specs() if spec.holds_customer_master()), None)
+
+
 def load_builtin() -> list[FormSpec]:
     """Import every module of salestrack.forms and register its FORM. Safe to
     call again: a sheet already registered as the same definition is kept."""

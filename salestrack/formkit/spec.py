@@ -174,6 +174,12 @@ class FormSpec:
             return []
         return [f for f in self.fields() if f.prefill and f.prefill.startswith(PREFILL_CUSTOMER)]
 
+    def holds_customer_master(self) -> bool:
+        """True for the sheet that is the customer master's own record (its
+        master fields include the company name, as 客户基本信息表's do):
+        changes to the master are made by filing it."""
+        return any(f.prefill == PREFILL_CUSTOMER + "name" for f in self.master_fields())
+
     def header_date(self) -> Field | None:
         """The sheet's header date: the first section's date field defaulting
         to today, or None when the paper has no typed header date."""

@@ -9,6 +9,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access, operations
+from ..formkit import registry
 from ..customer_keys import duplicate_message
 from ..extensions import db
 from ..models import CustomerChange, Customer, Project, Record
@@ -103,15 +104,24 @@ def show(customer_id: int):
                                       .order_by(CustomerChange.at.desc(), CustomerChange.id.desc()).limit(200)))
     return render_page("customers/show.html", customer=customer, projects=projects, records=records, info=info,
                        changes=changes,
-                       can_edit=access.can_edit_customer(current_user, customer))
+                       can_edit=access.can_edit_customer(current_user, customer),
+                       can_review=access.can_review_customer(current_user, customer))
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(customer_id: int):
+    """The 信息审核人 (access.can_review_customer) edits the master directly,
+    each change listed in 信息修改记录; anyone else who may change it is shown
+    the way through review: the customer master's sheet on one of his
+    projects of this customer, prefilled with what is on file."""
     customer = access.get_visible_or_404(Customer, customer_id, current_user)
     if not access.can_edit_customer(current_user, customer):
         abort(403)
+    if not access.can_review_customer(current_user, customer):
+        if request.method == "POST":
+            abort(403)
+        return _through_review(customer)
     form = CustomerForm(obj=customer)
     duplicate = None
     if form.validate_on_submit():
@@ -128,3 +138,14 @@ def edit(customer_id: int):
             return redirect(url_for(".show", customer_id=customer.id))
     return render_page("customers/edit.html", form=form, customer=customer, duplicate=duplicate), \
         400 if form.errors else 200
+
+
+def _through_review(customer: Customer):
+    """The page telling a rep how his change reaches the master: a link to the
+    master sheet on each of his projects of this customer that he may file on."""
+    sheet = registry.customer_master_sheet()
+    projects = [p for p in db.session.scalars(sa.select(Project).where(
+        Project.customer_id == customer.id, access.project_scope(current_user)).order_by(Project.id.desc()))
+        if access.can_file_sheet(current_user, p)]
+    return render_page("customers/through_review.html", customer=customer, sheet=sheet, projects=projects,
+                       can_create_project=access.can_create_project(current_user))
