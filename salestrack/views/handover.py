@@ -14,15 +14,30 @@ bp = Blueprint("handover", __name__, url_prefix="/handover")
 STATUS_LABELS = {"received": "已接收", "started": "实施中", "finished": "已完成"}
 
 
+def worklist_query(user, status: str = ""):
+    """The handovers in `user`'s worklist (SELECT of Record), narrowed to one
+    implementation status (STATUS_LABELS key) when given; the home page counts
+    the same query."""
+    q = sa.select(Record).where(Record.sheet == "handover", Record.impl_status.is_not(None))
+    if user.role != "implementation":
+        q = q.where(access.record_scope(user))
+    if status in STATUS_LABELS:
+        q = q.where(Record.impl_status == status)
+    return q
+
+
+def worklist_counts(user) -> dict[str, int]:
+    """{status: number of handovers} of `user`'s worklist, every status present."""
+    sub = worklist_query(user).subquery()
+    counts = dict(db.session.execute(sa.select(sub.c.impl_status, sa.func.count()).group_by(sub.c.impl_status)).all())
+    return {status: counts.get(status, 0) for status in STATUS_LABELS}
+
+
 @bp.get("/")
 @login_required
 def worklist():
-    q = sa.select(Record).where(Record.sheet == "handover", Record.impl_status.is_not(None))
-    if current_user.role != "implementation":
-        q = q.where(access.record_scope(current_user))
     status = request.args.get("status", "")
-    if status in STATUS_LABELS:
-        q = q.where(Record.impl_status == status)
+    q = worklist_query(current_user, status)
     records = list(db.session.scalars(q.order_by(
         sa.case((Record.impl_status == "received", 0), (Record.impl_status == "started", 1), else_=2),
         Record.approved_at.desc())))

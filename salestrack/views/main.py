@@ -1,12 +1,13 @@
 """The page each role lands on after signing in."""
 import sqlalchemy as sa
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, current_app, redirect, send_from_directory, url_for
 from flask_login import current_user, login_required
 
-from .. import access, followup
+from .. import access, followup, workflow
 from ..extensions import db
 from ..models import Project, Record, Team, User
 from ..process import FUNNEL_STAGES, OPEN_STAGES
+from . import handover
 from .common import render_page
 
 bp = Blueprint("main", __name__)
@@ -19,16 +20,17 @@ def home():
     if user.role == "admin":
         return redirect(url_for("admin.users"))
     scope = access.project_scope(user)
-    open_projects = list(db.session.scalars(
-        sa.select(Project).where(scope, Project.stage.in_(OPEN_STAGES))
-        .order_by(Project.updated_at.desc()).limit(500)))
-    by_stage = dict(db.session.execute(
+    counts = dict(db.session.execute(
         sa.select(Project.stage, sa.func.count()).where(scope).group_by(Project.stage)).all())
     amount_by_stage = dict(db.session.execute(
         sa.select(Project.stage, sa.func.coalesce(sa.func.sum(Project.amount), 0))
         .where(scope).group_by(Project.stage)).all())
-    waiting = list(db.session.scalars(
-        sa.select(Record).where(Record.waiting_for_id == user.id).order_by(Record.waiting_since).limit(20)))
+    open_projects = list(db.session.scalars(
+        sa.select(Project).where(scope, Project.stage.in_(OPEN_STAGES))
+        .order_by(Project.updated_at.desc()).limit(15)))
+    waiting_q = workflow.inbox_query(user)
+    waiting_count = db.session.scalar(sa.select(sa.func.count()).select_from(waiting_q.subquery()))
+    waiting = list(db.session.scalars(waiting_q.order_by(Record.waiting_since).limit(20)))
     my_drafts = list(db.session.scalars(
         sa.select(Record).where(Record.author_id == user.id, Record.status.in_(("draft", "returned")))
         .order_by(Record.updated_at.desc()).limit(10)))
@@ -40,6 +42,18 @@ def home():
             members = list(db.session.scalars(sa.select(User).where(User.team_id == team.id, User.active)
                                               .order_by(User.name)))
     return render_page(
-        "main/home.html", open_projects=open_projects[:15], open_count=len(open_projects),
-        due=followup.due_list([scope], limit=20), by_stage=by_stage, amount_by_stage=amount_by_stage,
-        stages=FUNNEL_STAGES, waiting=waiting, my_drafts=my_drafts, team=team, members=members)
+        "main/home.html", open_projects=open_projects,
+        open_count=sum(counts.get(code, 0) for code in OPEN_STAGES), won_count=counts.get("won", 0),
+        due=followup.due_list([scope], limit=20) if user.role in ("rep", "manager") else [],
+        by_stage=counts, amount_by_stage=amount_by_stage, stages=FUNNEL_STAGES, waiting=waiting,
+        waiting_count=waiting_count, my_drafts=my_drafts, team=team, members=members,
+        worklist=handover.worklist_counts(user) if user.role == "implementation" else None,
+        handover_labels=handover.STATUS_LABELS)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The browser tab's icon, asked for by browsers at this fixed address
+    (also before signing in, and by PDF viewers)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=86400)

@@ -13,7 +13,7 @@ from .. import access, clock, formtokens, operations
 from ..extensions import db
 from ..formkit.builder import UNIT_CONFIRM_PREFIX, implausible_amount_message
 from ..models import INSTALMENT_KINDS, Customer, Instalment, Project, Team, User
-from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, PROBABILITIES, STAGES, class_mismatch
+from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, OPEN_STAGES, PROBABILITIES, STAGES, class_mismatch
 from .common import as_id, page_number, render_page
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -109,6 +109,9 @@ def _owner_choices(user):
     return [(u.id, u.name) for u in db.session.scalars(q.order_by(User.name))]
 
 
+OPEN = "open"  # the stage filter's 进行中: every stage before 签约成交
+
+
 def filtered_projects(user, args):
     """The projects `user` may see, narrowed by the list's filters (also used
     by the Excel export, so it exports exactly the list on screen)."""
@@ -118,8 +121,10 @@ def filtered_projects(user, args):
         like = f"%{text}%"
         q = q.where(sa.or_(Project.name.ilike(like), Project.project_no.ilike(like),
                            Customer.name.ilike(like), Customer.customer_no.ilike(like)))
+    if args.get("stage") == OPEN:
+        q = q.where(Project.stage.in_(OPEN_STAGES))
     for key, column in (("stage", Project.stage), ("class", Project.customer_class)):
-        if args.get(key):
+        if args.get(key) and args[key] != OPEN:
             q = q.where(column == args[key])
     for key, column in (("owner", Project.owner_id), ("team", Project.team_id)):
         value = as_id(args.get(key))
