@@ -21,7 +21,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from . import access
 from .extensions import db
 from .models import Customer, Project, ProjectEvent, Record, Target, Team, User, utcnow
-from .process import FUNNEL_STAGES, LEAD_SOURCES, OPEN_STAGES
+from .process import FUNNEL_STAGES, LEAD_SOURCES, OPEN_STAGES, ROLE_LABELS
 
 CENT = Decimal("0.01")
 
@@ -528,6 +528,7 @@ class Evaluation:
     id: int
     name: str
     team: str = ""
+    title: str = ""  # the person's 职务 (业务员, 业务经理 …); empty for a team
     target_amount: Decimal = Decimal("0.00")
     signed_amount: Decimal = Decimal("0.00")
     target_customers: int = 0
@@ -621,7 +622,7 @@ def evaluation(scope: Scope, user: User) -> tuple[list[Evaluation], list[Evaluat
     """目标 vs 实际 per rep and per team for the period (reps and teams the
     user may see, narrowed by the scope's filters)."""
     p = scope.period
-    people = sa.select(User.id, User.name, User.team_id).where(User.role.in_(("rep", "manager")))
+    people = sa.select(User.id, User.name, User.team_id, User.role, User.title).where(User.role.in_(("rep", "manager")))
     teams_q = sa.select(Team.id, Team.name)
     if user.role == "rep":
         people = people.where(User.id == user.id)
@@ -666,8 +667,9 @@ def evaluation(scope: Scope, user: User) -> tuple[list[Evaluation], list[Evaluat
     signed, leads = _evaluation_sums(scope, Project.owner_id)
     customers = new_customers(Customer.owner_id)
     reps = []
-    for uid, name, team_id in people:
+    for uid, name, team_id, role, title in people:
         row = fill(Evaluation("rep", uid, name, team_names.get(team_id, "")), signed, leads, customers)
+        row.title = title or ROLE_LABELS.get(role, "")
         for month in months:
             amount, count = by_user.get((uid, month), (Decimal(0), 0))
             row.target_amount += amount

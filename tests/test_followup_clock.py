@@ -161,5 +161,5 @@ def test_the_evaluation_counts_each_reps_late_entries(world, neglected):
         submit(w, file_phone_log(w, clock.today() - timedelta(days=days_back)))
     doc = lxml.html.fromstring(page(w, w.manager, "/funnel/?period=this_month"))
     rows = {tr.xpath("./td")[0].text_content().split()[0]: tr.xpath("./td")[-1].text_content().split()
-            for tr in doc.xpath("//h3[text()='业务员']/following-sibling::table[1]/tbody/tr")}
+            for tr in doc.xpath("//h3[text()='个人']/following-sibling::table[1]/tbody/tr")}
     assert rows[w.rep.name] == ["2", "/", "3"]

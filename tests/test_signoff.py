@@ -368,3 +368,18 @@ def test_the_inbox_is_in_the_navigation_only_for_people_who_sign(client, factory
     login(factory.user(role))
     nav = client.get("/notifications/").get_data(as_text=True).split('aria-label="主导航"')[1].split("</nav>")[0]
     assert ('href="/inbox/"' in nav) == shown
+
+
+@pytest.mark.parametrize("sheet", SHEETS, ids=lambda s: s.key)
+def test_the_submit_page_names_every_signer_the_author_does_not_pick(world, sheet):
+    """Before 确认提交 the author sees who signs each fixed slot (the team
+    manager, the general manager …) also when other slots have pickers."""
+    w = world
+    record = file_sheet(w, sheet, action="submit")
+    picks = chosen_signers(sheet, w, w.rep)
+    confirm = page(w, w.rep, f"/records/{record.id}/submit")
+    fixed = [u for u in expected_chain(sheet, w, w.rep, picks) if u not in picks.values()]
+    steps = re.search(r'<ol class="chain-steps">(.*?)</ol>', confirm, re.S).group(1)
+    for person in fixed:
+        assert person.name in steps, f"{sheet.key}: the submit page does not name {person.name}"
+    assert steps.count("请选择") == len(picks)

@@ -63,12 +63,15 @@ def submit(record_id: int):
         except operations.OperationError as e:
             error, field = e.message, e.field
     preview = None
-    if not choices:
-        try:
-            preview = workflow.resolve_chain(spec, current_user, record.data or {}, {}, project=record.project)
-        except workflow.ChainError as e:
-            error = error or e.message
     defaults = _default_choices(record, choices)
+    # Names the signers of the fixed slots (the page shows pickers for the
+    # chosen ones, so any candidate stands in for them here).
+    stand_ins = {c.key: defaults.get(c.key) or c.candidates[0][0] for c in choices if c.candidates}
+    try:
+        preview = workflow.resolve_chain(spec, current_user, record.data or {}, stand_ins, project=record.project)
+    except workflow.ChainError as e:
+        if not choices:
+            error = error or e.message
     return render_page("signoff/submit.html", record=record, spec=spec, choices=choices, preview=preview,
                        complete=complete, error=error, error_field=field, defaults=defaults), 400 if error else 200
 

@@ -183,8 +183,8 @@ def put(page, input_, field: Field, value):
 
 
 def fill_checks(page, field: Field, values: list[str]):
-    box = page.locator("div.field").filter(has=page.locator("label", has_text=re.compile(
-        rf"^{re.escape(field.label)}\*?$")))
+    # the group's accessible name is its label alone, not its options run together
+    box = page.get_by_role("group", name=re.compile(rf"^{re.escape(field.label)}\*?$"))
     for choice in values:
         box.get_by_label(choice, exact=True).check()
     if field.has_other and "其他" in values:
