@@ -85,6 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Pages answer htmx requests with a fragment: caches must keep both.
         if getattr(g, "varies_on_htmx", False):
             response.vary.add("HX-Request")
+            response.vary.add("HX-History-Restore-Request")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response

@@ -11,7 +11,9 @@ def render_page(template: str, partial: str | None = None, **context):
     """The full page, or only `partial` when htmx asks for a fragment. The
     response then varies on HX-Request (set in create_app)."""
     g.varies_on_htmx = True
-    if partial and htmx and not htmx.boosted:
+    # Back/Forward beyond htmx's history cache asks for the whole page again
+    # (HX-History-Restore-Request): it gets the page, not the fragment.
+    if partial and htmx and not htmx.boosted and not htmx.history_restore_request:
         return render_template(partial, **context)
     return render_template(template, **context)
 
