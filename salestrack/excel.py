@@ -21,6 +21,7 @@ from .customer_keys import TAX_ID_SHAPE, duplicate_message, find_duplicate, name
 from .extensions import db
 from .models import Customer, Project, Team, User, utcnow
 from .process import CLASS_CODES, LEAD_SOURCES, PROBABILITY_VALUES, STAGE_BY_CODE, STAGES, stage_label
+from .safecell import safe_cell
 from .templating import local_time
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -74,16 +75,20 @@ def _header_row(ws, row: int, headers) -> None:
 def _title(ws, title: str, subtitle: str) -> int:
     """A title and the filters above a report table; returns the header row."""
     ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
-    ws.cell(row=2, column=1, value=subtitle)
+    safe_cell(subtitle, ws.cell(row=2, column=1))
     ws.cell(row=3, column=1, value=f"导出时间：{local_time(utcnow())}")
     return 5
 
 
 def _put(ws, row: int, values, formats=None) -> None:
     for col, value in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=col, value=value)
+        cell = safe_cell(value, ws.cell(row=row, column=col))
         if formats and formats.get(col):
             cell.number_format = formats[col]
+
+
+def _append(ws, values) -> None:
+    ws.append([safe_cell(v, ws) for v in values])
 
 
 def _bytes(wb: Workbook) -> bytes:
@@ -161,7 +166,7 @@ def projects_workbook(query) -> bytes:
         .options(sa.orm.selectinload(Project.instalments))
         .order_by(Project.project_no).limit(MAX_EXPORT_ROWS).execution_options(yield_per=2000))
     for p, customer_no, customer_name, username, owner_name, team_name in rows:
-        ws.append([p.project_no, p.name, customer_no, customer_name, username, owner_name, team_name,
+        _append(ws, [p.project_no, p.name, customer_no, customer_name, username, owner_name, team_name,
                    p.product_line, float(p.amount) if p.amount is not None else None, p.probability,
                    p.expected_sign_date, p.competitors, p.funding, p.lead_source, p.customer_class,
                    stage_label(p.stage), local_time(p.stage_entered_at, "%Y-%m-%d"), p.stage_stay_reason,
@@ -173,7 +178,7 @@ def projects_workbook(query) -> bytes:
     for c, username in db.session.execute(
             sa.select(Customer, User.username).outerjoin(User, User.id == Customer.owner_id)
             .where(Customer.id.in_(sa.select(ids.c.customer_id))).order_by(Customer.customer_no)):
-        ws.append([c.customer_no, c.name, c.short_name, c.category, c.source, c.industry, c.contact, c.phone,
+        _append(ws, [c.customer_no, c.name, c.short_name, c.category, c.source, c.industry, c.contact, c.phone,
                    c.address, username, c.tax_id])
     return _bytes(wb)
 
