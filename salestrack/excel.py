@@ -294,7 +294,7 @@ def _map_header(role: str, sheet: sheetfile.Sheet, plan: ImportPlan) -> _Table |
     for key in REQUIRED[role]:
         if key not in keys:
             plan.errors.append(RowError(sheet.name, header_row, "", f"缺少列「{dict(columns)[key]}」"))
-    if role == PROJECT_SHEET and not {"customer_no", "customer_name"} & set(keys):
+    if role == PROJECT_SHEET and not {"customer_no", "customer_name", "project_no"} & set(keys):
         plan.errors.append(RowError(sheet.name, header_row, "", "缺少列「客户编号」或「客户名称」"))
     if unknown:
         plan.notices.append(f"工作表「{sheet.name}」中以下列不是导入的列，已忽略：{'、'.join(unknown)}")
@@ -309,7 +309,7 @@ def _looks_like(role: str, sheet: sheetfile.Sheet) -> bool:
                                      if c.value is not None) if n in by_name}
     if role == PROJECT_SHEET:
         return "name" in found and bool({"customer_no", "customer_name"} & found)
-    return "name" in found and not {"customer_name", "stage", "amount"} & found
+    return "name" in found and not _looks_like(PROJECT_SHEET, sheet)
 
 
 def _pick_sheets(sheets: list[sheetfile.Sheet], plan: ImportPlan) -> dict[str, _Table]:
@@ -784,7 +784,10 @@ def _find_customer(row: _Row, p: dict, visible, new_by_no: dict, new_by_name: di
             return None
         if name_key(name) in new_by_name:
             return new_by_name[name_key(name)]
-    row.error("customer_name", f"客户「{name or ''}」不存在，请先在「客户」工作表中列出")
+    if not name:
+        row.error("customer_name", "新项目请填写客户名称或客户编号")
+    else:
+        row.error("customer_name", f"客户「{name}」不存在，请先在「客户」工作表中列出")
     return None
 
 

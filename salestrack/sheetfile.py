@@ -72,7 +72,7 @@ def kind_of(data: bytes, filename: str) -> str:
         return "xlsx"
     if data.startswith(XLS_MAGIC):
         return "xls"
-    if (filename or "").lower().endswith((".csv", ".txt")) and b"\x00" not in data[:4096]:
+    if (filename or "").lower().endswith((".csv", ".txt")):
         return "csv"
     raise FileRefused("请上传 Excel 工作簿（.xlsx 或 .xls）或 CSV 文件；此文件不是这几种格式")
 
@@ -189,11 +189,20 @@ def _read_xlsx(data: bytes) -> list[Sheet]:
     """Every worksheet, parsed by openpyxl's own streaming sheet parser so the
     cached result and the formula of a cell are both seen, whatever extent
     the file declares (WPS and several exporters write A1)."""
-    from openpyxl import load_workbook
+    from openpyxl.reader.excel import ExcelReader
     from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+    from openpyxl.styles.stylesheet import apply_stylesheet
+    from openpyxl.utils.cell import range_boundaries
     from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
-    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    # the workbook's parts without openpyxl's worksheet objects, which scan a
+    # sheet without a declared size from end to end just to size it
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    wb = reader.wb
+    apply_stylesheet(reader.archive, wb)
     limits = _Limits()
 
     def number_format(style_id: int) -> str:
@@ -221,10 +230,12 @@ def _read_xlsx(data: bytes) -> list[Sheet]:
             return number, cells, hidden
 
     sheets = []
-    for ws in wb.worksheets:
-        sheet = Sheet(ws.title, hidden=ws.sheet_state != "visible")
-        with ws._get_source() as src:
-            parser = Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+    for part, rel in reader.parser.find_sheets():
+        if rel.target not in reader.valid_files or "chartsheet" in rel.Type:
+            continue
+        sheet = Sheet(part.name, hidden=(part.state or "visible") != "visible")
+        with reader.archive.open(rel.target) as src:
+            parser = Parser(src, reader.shared_strings, data_only=True, epoch=wb.epoch,
                             date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
             for number, raw, hidden in parser.parse():
                 cells = {}
@@ -245,11 +256,10 @@ def _read_xlsx(data: bytes) -> list[Sheet]:
                         sheet.hidden_rows.add(number)
             if parser.merged_cells is not None:
                 for ref in parser.merged_cells.mergeCell:
-                    from openpyxl.utils.cell import range_boundaries
                     min_col, min_row, max_col, max_row = range_boundaries(ref.ref)
                     sheet.merged.append((min_row, min_col, max_row, max_col))
         sheets.append(sheet)
-    wb.close()
+    reader.archive.close()
     return sheets
 
 
@@ -309,9 +319,11 @@ def decode_text(data: bytes) -> str:
     Excel and WPS save "CSV" on a Chinese Windows); FileRefused otherwise."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" not in text:
+            return text
     raise FileRefused("无法识别此 CSV 文件的编码，请另存为「CSV UTF-8」或 .xlsx 后再导入")
 
 

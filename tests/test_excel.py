@@ -18,6 +18,11 @@ from salestrack.models import AuditEvent, Customer, Project, ProjectEvent
 
 @pytest.fixture
 def world(factory):
+    return make_world(factory)
+
+
+def make_world(factory) -> dict:
+    """Two reps of a team with two customers and three projects (one lost, one won with 回款), a director."""
     team, manager, rep, rep2 = factory.team_with_people()
     director = factory.user("director")
     c1 = factory.customer(rep, name="苏州恒力精密机械有限公司", short_name="恒力精机", category="VIP", source="展会",

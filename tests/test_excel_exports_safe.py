@@ -31,7 +31,7 @@ HOSTILE = {
 
 @pytest.fixture
 def hostile(factory):
-    team, manager, rep, _ = factory.team_with_people()
+    _, _, rep, _ = factory.team_with_people()
     customer = factory.customer(rep, name=HOSTILE["customer"], contact=HOSTILE["contact"],
                                 short_name=HOSTILE["short_name"], address=HOSTILE["address"])
     factory.project(rep, customer, name=HOSTILE["project"])
