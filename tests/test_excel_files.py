@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.styles import Border, Side
 
@@ -430,3 +432,105 @@ def test_dates_outside_excels_calendar_are_refused(client, login, world):
     response = upload(client, book({"项目": [["项目名称", "客户名称", "预计签约日期"], ["远日期", CUSTOMER, 10 ** 9]]}))
     assert response.status_code == 400 and "不是日期" in text_of(response)
     assert date(1899, 12, 30) + timedelta(days=46113) == date(2026, 4, 1)  # the serial used above
+
+
+# ── round trip and random workbooks ───────────────────────────────────────
+def _snapshot():
+    """Every customer, project and instalment as stored, to compare before and after."""
+    out = []
+    for model in (Customer, Project, Instalment):
+        table = model.__table__
+        out.append(sorted(tuple(str(v) for v in row) for row in db.session.execute(sa.select(table))))
+    return out
+
+
+def _xlsx_exports():
+    from tests.test_excel_exports_safe import _export_urls
+    return [u for u in _export_urls() if u.endswith(".xlsx")]
+
+
+@pytest.mark.parametrize("url", _xlsx_exports())
+@pytest.mark.parametrize("role", ["director", "rep"])
+def test_importing_an_export_unchanged_changes_nothing(client, login, world, url, role):
+    login(world[role])
+    exported = client.get(url)
+    assert exported.status_code == 200
+    before = _snapshot()
+    preview = upload(client, exported.data, "导出.xlsx")
+    assert preview.status_code < 500
+    assert "确认导入" not in text_of(preview), text_of(preview)[-2000:]
+    assert _snapshot() == before
+
+
+HEADERS = ["项目编号", "预计合同金额（万元）", "签约概率（%）", "预计签约日期", "当前阶段", "丢标原因",
+           "客户分类", "主要竞争对手", "备注"]
+FORMATS = ["General", "00000", '"XM-"0000', "0.00", "0%", "yyyy-mm-dd", "@"]
+VALUES = st.one_of(
+    st.none(), st.just(""), st.just(CUSTOMER), st.sampled_from(["项目立项", "方案设计", "丢单/放弃", "A", "c", "60%"]),
+    st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12), st.integers(-10, 10 ** 7),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, 20, 40, 0.6, 46113, "2026年3月5日", "2026-03-05 00:00:00", "=1+1", "+x", "@y"]),
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 1, 1)), st.booleans())
+
+
+def _preview_projects(text: str) -> list[tuple]:
+    """(name, stage, class, amount, probability) of each 新建项目 row of a preview page."""
+    if "<h3>新建项目</h3>" not in text:
+        return []
+    body = text.split("<h3>新建项目</h3>", 1)[1].split("</table>", 1)[0]
+    rows = []
+    for tr in re.findall(r"<tr><td class=\"num\">\d+</td>(.*?)</tr>", body, re.DOTALL):
+        cells = [re.sub(r"<[^>]+>|⚠.*", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.DOTALL)]
+        rows.append((cells[1], cells[2], cells[3], cells[4], cells[5]))
+    return sorted(rows)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_workbooks_never_fail_and_store_what_the_preview_showed(client, login, world, data):
+    from markupsafe import escape
+
+    from salestrack.process import stage_label
+    from salestrack.templating import money
+    login(world["director"])
+    columns = ["项目名称", "客户名称"] + data.draw(st.lists(st.sampled_from(HEADERS), max_size=4, unique=True))
+    cell = st.tuples(st.one_of(st.none(), st.none(), VALUES), st.sampled_from(FORMATS))
+    rows = data.draw(st.lists(st.tuples(
+        st.tuples(st.one_of(st.sampled_from(["甲项目", "=乙", "+丙", " 丁 ", "@戊"]), st.text(
+            st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=8)), st.just("General")),
+        st.tuples(st.sampled_from([CUSTOMER, CUSTOMER, CUSTOMER, "不存在的公司", None]), st.just("General")),
+        st.lists(cell, min_size=len(columns) - 2, max_size=len(columns) - 2)).map(
+            lambda t: [t[0], t[1], *t[2]]), min_size=1, max_size=6))
+    blank_at = data.draw(st.sets(st.integers(0, 6), max_size=2))
+    merges = data.draw(st.lists(st.tuples(st.integers(2, 8), st.integers(1, len(columns)), st.integers(0, 2),
+                                          st.integers(0, 1)), max_size=2))
+    body = [columns]
+    for i, row in enumerate(rows):
+        if i in blank_at:
+            body.append([None] * len(columns))
+        body.append([(v, f) if v is not None else None for v, f in row])
+
+    def edit(sheets):
+        taken = set()
+        for r, c, down, across in merges:
+            cells = {(r + dr, c + dc) for dr in range(down + 1) for dc in range(across + 1)}
+            if (down or across) and not cells & taken and c + across <= len(columns):
+                sheets["项目"].merge_cells(start_row=r, start_column=c, end_row=r + down, end_column=c + across)
+                taken |= cells
+
+    last = db.session.scalar(sa.select(sa.func.max(Project.id)))
+    preview = upload(client, book({"项目": body}, edit))
+    assert preview.status_code in (200, 400), preview.status_code
+    text = text_of(preview)
+    if "确认导入" not in text:
+        event("refused" if "发现" in text else "nothing to import")
+        assert db.session.scalar(sa.select(sa.func.max(Project.id))) == last
+        return
+    event("imported")
+    shown = _preview_projects(text)
+    token = re.search(r'name="token" type="hidden" value="([0-9a-f]+)"', text).group(1)
+    done = client.post("/funnel/import/confirm", data={"token": token, "units_confirmed": "y"})
+    assert done.status_code == 302, errors_of(done)
+    stored = sorted((str(escape(p.name)), stage_label(p.stage), p.customer_class, money(p.amount), f"{p.probability}%")
+                    for p in db.session.scalars(sa.select(Project).where(Project.id > (last or 0))))
+    assert stored == shown
