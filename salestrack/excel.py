@@ -649,8 +649,8 @@ def _plan_projects(table, plan, actor, owners, visible, new_by_no, new_by_name):
                 continue
         p["stage"] = stage or STAGES[0].code
         p["customer_class"] = p["customer_class"] or "C"
-        if p["probability"] is None and not row.has("probability"):
-            p["probability"] = 20
+        if p["probability"] is None:
+            p["probability"] = 20  # the default of a new project, also for an empty cell
         if p["stage"] == "lost" and not p["lost_reason"]:
             row.error("lost_reason", "丢单/放弃须填写丢标原因")
         p["owner"] = owners.get((username or actor.username).lower())

@@ -421,6 +421,12 @@ def test_an_implausible_amount_is_flagged_and_needs_the_box(client, login, world
     assert project("大金额项目").amount == Decimal(limit * 10)
 
 
+def test_an_empty_probability_cell_previews_and_stores_the_default(client, login, world):
+    login(world["director"])
+    preview = imported(client, book({"项目": [["项目名称", "客户名称", "签约概率（%）"], ["空概率", CUSTOMER, None]]}))
+    assert "<td>20%</td>" in text_of(preview) and project("空概率").probability == 20
+
+
 def test_an_ordinary_amount_needs_no_box(client, login, world):
     login(world["director"])
     preview = imported(client, book({"项目": [PROJECT_HEADER, ["普通金额", CUSTOMER, 500, 20, None]]}))
