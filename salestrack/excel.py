@@ -546,6 +546,11 @@ def plan_import(data: bytes, actor: User, filename: str = "", money_limit: Decim
     ImportFileError when the file as a whole cannot be read or exceeds a limit;
     every row problem is a RowError. Nothing outside the importer's scope is
     revealed: a number of a record he may not see reads as unusable."""
+    with sheetfile.import_slot():
+        return _plan(data, actor, filename, money_limit)
+
+
+def _plan(data: bytes, actor: User, filename: str, money_limit: Decimal | None) -> ImportPlan:
     plan = ImportPlan(digest=hashlib.sha256(data).hexdigest())
     tables = _pick_sheets(sheetfile.read(data, filename), plan)
     if plan.errors:

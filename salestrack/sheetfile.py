@@ -20,6 +20,7 @@ import re
 import threading
 import time
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,7 +31,7 @@ MAX_ROWS = 5000           # rows holding data, per sheet
 MAX_CELLS = 200_000       # cells holding data, all sheets read
 MAX_XML_CELLS = 2_000_000  # cells in the file, also those holding only formatting
 PARSE_SECONDS = 20
-IMPORT_SLOTS = 2          # files parsed at once per server process; more are asked to retry
+IMPORT_SLOTS = 2          # imports read and checked at once per server process; more are asked to retry
 XLSX_MAGIC, XLS_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -81,7 +82,7 @@ def read(data: bytes, filename: str = "") -> list[Sheet]:
     """The sheets of the file `data` named `filename`. FileRefused when it is
     not a readable .xlsx/.xls/.csv, or exceeds a limit (MAX_BYTES, MAX_UNPACKED,
     MAX_COLUMNS, MAX_ROWS, MAX_CELLS, MAX_XML_CELLS, PARSE_SECONDS) — the message
-    names the limit — or when IMPORT_SLOTS files are being read already."""
+    names the limit."""
     if len(data) > MAX_BYTES:
         raise FileRefused(f"文件超过 {MAX_BYTES // 1024 // 1024} MB，请分批导入")
     if not data:
@@ -91,15 +92,23 @@ def read(data: bytes, filename: str = "") -> list[Sheet]:
         return [_read_csv(data, filename)]
     if kind == "xlsx":
         _check_zip(data)
-    if not _slots.acquire(blocking=False):
-        raise FileRefused("服务器正在处理其他导入，请稍候一分钟再上传")
-    try:
-        return _in_child(_read_xlsx if kind == "xlsx" else _read_xls, data)
-    finally:
-        _slots.release()
+    return _in_child(_read_xlsx if kind == "xlsx" else _read_xls, data)
 
 
 _slots = threading.BoundedSemaphore(IMPORT_SLOTS)
+
+
+@contextmanager
+def import_slot():
+    """One of the IMPORT_SLOTS imports this server process works on at once
+    (reading and checking), so imports never take every thread; FileRefused
+    asking to retry when all are taken."""
+    if not _slots.acquire(blocking=False):
+        raise FileRefused("服务器正在处理其他导入，请稍候一分钟再上传")
+    try:
+        yield
+    finally:
+        _slots.release()
 
 
 def _check_zip(data: bytes) -> None:

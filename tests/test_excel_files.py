@@ -404,6 +404,17 @@ def test_a_file_wider_than_the_column_limit_is_refused_at_once(client, login, wo
     assert time.perf_counter() - started < 1.0
 
 
+def test_imports_beyond_the_slots_are_asked_to_retry_and_lose_nothing(client, login, world):
+    from salestrack import sheetfile
+    login(world["director"])
+    data = book({"项目": [["项目名称", "客户名称"], ["排队项目", CUSTOMER]]})
+    with sheetfile.import_slot(), sheetfile.import_slot():  # two imports running in this process
+        busy = upload(client, data)
+    assert busy.status_code == 400 and "服务器正在处理其他导入，请稍候一分钟再上传" in text_of(busy)
+    imported(client, data)  # and once they are done, the same file goes through
+    assert project("排队项目") is not None
+
+
 # ── 万元: an implausible amount needs the unit confirmed ──────────────────
 def test_an_implausible_amount_is_flagged_and_needs_the_box(client, login, world, app):
     login(world["director"])
