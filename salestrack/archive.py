@@ -19,6 +19,7 @@ from flask import current_app
 from . import operations, pdf
 from .extensions import db
 from .models import ArchivedPdf, Project, Record, Signature, Team, User
+from .safecell import safe_cell
 from .templating import local_time, sheet_title
 
 NUMBER = re.compile(r"[A-Z]{1,6}-\d{4}-\d{4,}")
@@ -212,7 +213,7 @@ def manifest_csv(rows: list[list[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(MANIFEST_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows([[safe_cell(v) for v in row] for row in rows])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -4,27 +4,29 @@ import of customers and projects from a workbook laid out like the project
 export, checked row by row before anything is written."""
 from __future__ import annotations
 
+import hashlib
 import io
 import re
-import zipfile
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from . import access
+from . import access, sheetfile
 from .customer_keys import TAX_ID_SHAPE, duplicate_message, find_duplicate, name_key, tax_key
 from .extensions import db
 from .models import Customer, Project, Team, User, utcnow
 from .process import CLASS_CODES, LEAD_SOURCES, PROBABILITY_VALUES, STAGE_BY_CODE, STAGES, stage_label
+from .safecell import safe_cell
 from .templating import local_time
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_IMPORT_ROWS = 5000
+MAX_IMPORT_BYTES = sheetfile.MAX_BYTES
+MAX_IMPORT_ROWS = sheetfile.MAX_ROWS
 MAX_EXPORT_ROWS = 100_000
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 MONEY_FORMAT = "#,##0.00"
@@ -74,16 +76,20 @@ def _header_row(ws, row: int, headers) -> None:
 def _title(ws, title: str, subtitle: str) -> int:
     """A title and the filters above a report table; returns the header row."""
     ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
-    ws.cell(row=2, column=1, value=subtitle)
+    safe_cell(subtitle, ws.cell(row=2, column=1))
     ws.cell(row=3, column=1, value=f"导出时间：{local_time(utcnow())}")
     return 5
 
 
 def _put(ws, row: int, values, formats=None) -> None:
     for col, value in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=col, value=value)
+        cell = safe_cell(value, ws.cell(row=row, column=col))
         if formats and formats.get(col):
             cell.number_format = formats[col]
+
+
+def _append(ws, values) -> None:
+    ws.append([safe_cell(v, ws) for v in values])
 
 
 def _bytes(wb: Workbook) -> bytes:
@@ -161,7 +167,7 @@ def projects_workbook(query) -> bytes:
         .options(sa.orm.selectinload(Project.instalments))
         .order_by(Project.project_no).limit(MAX_EXPORT_ROWS).execution_options(yield_per=2000))
     for p, customer_no, customer_name, username, owner_name, team_name in rows:
-        ws.append([p.project_no, p.name, customer_no, customer_name, username, owner_name, team_name,
+        _append(ws, [p.project_no, p.name, customer_no, customer_name, username, owner_name, team_name,
                    p.product_line, float(p.amount) if p.amount is not None else None, p.probability,
                    p.expected_sign_date, p.competitors, p.funding, p.lead_source, p.customer_class,
                    stage_label(p.stage), local_time(p.stage_entered_at, "%Y-%m-%d"), p.stage_stay_reason,
@@ -173,163 +179,351 @@ def projects_workbook(query) -> bytes:
     for c, username in db.session.execute(
             sa.select(Customer, User.username).outerjoin(User, User.id == Customer.owner_id)
             .where(Customer.id.in_(sa.select(ids.c.customer_id))).order_by(Customer.customer_no)):
-        ws.append([c.customer_no, c.name, c.short_name, c.category, c.source, c.industry, c.contact, c.phone,
+        _append(ws, [c.customer_no, c.name, c.short_name, c.category, c.source, c.industry, c.contact, c.phone,
                    c.address, username, c.tax_id])
     return _bytes(wb)
 
 
 # ── reading ───────────────────────────────────────────────────────────────
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (not an .xlsx, too big, no sheet)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+ImportFileError = sheetfile.FileRefused
+MAX_SERIES_VALUE = 9_999_999  # the largest sequence number a system-style number may carry
+NUMBER_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]{0,29}")
+HEADER_ALIASES = {CUSTOMER_SHEET: {"客户名称": "name", "客户全称": "name", "公司名称": "name"},
+                  PROJECT_SHEET: {"预计金额": "amount", "合同金额": "amount", "签约概率": "probability"}}
+REQUIRED = {CUSTOMER_SHEET: ("name",), PROJECT_SHEET: ("name",)}
+UPDATABLE = ("name", "product_line", "amount", "probability", "expected_sign_date", "competitors", "funding",
+             "lead_source", "customer_class", "stage_stay_reason", "lost_reason")
 
 
 @dataclass
 class RowError:
     sheet: str
     row: int  # the spreadsheet's row number, as Excel shows it; 1 for the header
-    column: str
+    column: str  # the column header as the file spells it ('' for the whole row)
     message: str
+    cell: str = ""  # e.g. "I3"
 
 
 @dataclass
 class ImportPlan:
-    """What an import would do: the rows to create, the rows skipped because
-    their number exists already, and every error found."""
+    """What an import would do: the customers and projects to create, the
+    existing projects to change (each with its changes, old → new), what is
+    unchanged, columns ignored, amounts above MONEY_CONFIRM_ABOVE (万元) that
+    need the unit confirmed, and every error found. `digest` is the SHA-256
+    of the file."""
     customers: list[dict] = field(default_factory=list)
     projects: list[dict] = field(default_factory=list)
-    skipped: list[tuple[str, int, str]] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)
+    unchanged: int = 0
+    notices: list[str] = field(default_factory=list)
+    large_amounts: list[RowError] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    digest: str = ""
+
+    @property
+    def acts(self) -> int:
+        return len(self.customers) + len(self.projects) + len(self.updates)
 
 
-def open_workbook(data: bytes):
-    """The workbook in `data`, refused unless it really is an .xlsx of sane size."""
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ImportFileError(f"文件超过 {MAX_IMPORT_BYTES // 1024 // 1024} MB，请分批导入")
-    if not data.startswith(b"PK\x03\x04"):
-        raise ImportFileError("请上传 Excel 工作簿（.xlsx）；此文件不是 .xlsx 格式")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if sum(i.file_size for i in z.infolist()) > 40 * MAX_IMPORT_BYTES:
-                raise ImportFileError("文件解压后过大，请分批导入")
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except ImportFileError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any failure to parse is the file's fault
-        raise ImportFileError("无法读取此 Excel 文件，请确认是用 Excel 或 WPS 保存的 .xlsx 文件") from e
+_BRACKETS = str.maketrans({"【": "(", "〔": "(", "[": "(", "{": "(", "】": ")", "〕": ")", "]": ")", "}": ")"})
 
 
-def _read_sheet(wb, name: str, columns, errors: list[RowError]) -> list[tuple[int, dict]] | None:
-    """The rows of one sheet as {key: value}, or None when the sheet is absent."""
-    if name not in wb.sheetnames:
+def header_parts(text) -> tuple[str, str]:
+    """A column header as a person matches it: (name, unit), full/half width,
+    brackets, spaces and line breaks not mattering. "预计合同金额（万元）",
+    "预计合同金额(万元)" and "预计合同金额\\n万元" all give ("预计合同金额", "万元")."""
+    text = unicodedata.normalize("NFKC", str(text or "")).translate(_BRACKETS)
+    text = re.sub(r"\s+", "", text)
+    m = re.fullmatch(r"(.+?)\(([^()]*)\)", text)
+    if m:
+        return m.group(1), m.group(2)
+    m = re.fullmatch(r"(.+?)(万元|%)", text)
+    if m:
+        return m.group(1), m.group(2)
+    return text, ""
+
+
+def _columns_of(sheet_name: str):
+    columns = PROJECT_COLUMNS if sheet_name == PROJECT_SHEET else CUSTOMER_COLUMNS
+    by_name = {header_parts(h)[0]: (k, header_parts(h)[1]) for k, h in columns}
+    for alias, key in HEADER_ALIASES[sheet_name].items():
+        by_name.setdefault(alias, (key, {k: header_parts(h)[1] for k, h in columns}[key]))
+    return columns, by_name
+
+
+@dataclass
+class _Table:
+    """One sheet read for one role: its header row and rows as {key: Cell},
+    with each key's column number and header as the file spells it."""
+    role: str
+    sheet: sheetfile.Sheet
+    header_row: int
+    keys: dict[str, int]
+    headers: dict[str, str]
+    rows: list[tuple[int, dict]] = field(default_factory=list)
+
+
+def _map_header(role: str, sheet: sheetfile.Sheet, plan: ImportPlan) -> _Table | None:
+    if not sheet.rows:
         return None
-    rows = wb[name].iter_rows(values_only=True)
-    header = next(rows, None) or ()
-    by_header = {h: k for k, h in columns}
-    keys = []
-    for col, text in enumerate(header, start=1):
-        text = str(text).strip() if text is not None else ""
+    header_row, cells = sheet.rows[0]
+    columns, by_name = _columns_of(role)
+    keys, headers = {}, {}
+    unknown = []
+    for col in sorted(cells):
+        cell = cells[col]
+        text = str(cell.value).strip() if cell.value is not None else ""
         if not text:
-            keys.append(None)
-        elif text in by_header:
-            keys.append(by_header[text])
-        else:
-            keys.append(None)
-            errors.append(RowError(name, 1, get_column_letter(col), f"未知的列「{text}」"))
-    required = {"name"} | ({"customer_name"} if name == PROJECT_SHEET else set())
-    for key in required - set(keys):
-        errors.append(RowError(name, 1, "", f"缺少列「{dict(columns)[key]}」"))
-    out = []
-    for number, values in enumerate(rows, start=2):
-        if number > MAX_IMPORT_ROWS + 1:
-            errors.append(RowError(name, number, "", f"一次最多导入 {MAX_IMPORT_ROWS} 行"))
-            break
-        row = {k: v for k, v in zip(keys, values) if k}
-        if all(v is None or str(v).strip() == "" for v in row.values()):
             continue
-        out.append((number, row))
-    return out
+        name, unit = header_parts(text)
+        found = by_name.get(name)
+        if found is None:
+            unknown.append(text)
+            continue
+        key, expected_unit = found
+        ref = f"{get_column_letter(col)}{header_row}"
+        if key in keys:
+            plan.errors.append(RowError(sheet.name, header_row, text, f"与 {get_column_letter(keys[key])} 列"
+                                        f"「{headers[key]}」是同一列，请删除其中一列", ref))
+            continue
+        if expected_unit == "万元" and unit and unit != "万元":
+            plan.errors.append(RowError(sheet.name, header_row, text, f"此列的单位是「{unit}」，本系统金额以万元计："
+                                        f"请换算为万元并把列名改为「{name}（万元）」", ref))
+            continue
+        keys[key], headers[key] = col, text
+    for key in REQUIRED[role]:
+        if key not in keys:
+            plan.errors.append(RowError(sheet.name, header_row, "", f"缺少列「{dict(columns)[key]}」"))
+    if role == PROJECT_SHEET and not {"customer_no", "customer_name", "project_no"} & set(keys):
+        plan.errors.append(RowError(sheet.name, header_row, "", "缺少列「客户编号」或「客户名称」"))
+    if unknown:
+        plan.notices.append(f"工作表「{sheet.name}」中以下列不是导入的列，已忽略：{'、'.join(unknown)}")
+    return _Table(role, sheet, header_row, keys, headers)
 
 
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
+def _looks_like(role: str, sheet: sheetfile.Sheet) -> bool:
+    if not sheet.rows:
+        return False
+    _, by_name = _columns_of(role)
+    found = {by_name[n][0] for n in (header_parts(c.value)[0] for c in sheet.rows[0][1].values()
+                                     if c.value is not None) if n in by_name}
+    if role == PROJECT_SHEET:
+        return "name" in found and bool({"customer_no", "customer_name"} & found)
+    return "name" in found and not _looks_like(PROJECT_SHEET, sheet)
+
+
+def _pick_sheets(sheets: list[sheetfile.Sheet], plan: ImportPlan) -> dict[str, _Table]:
+    """The sheet for customers and the sheet for projects: by name (客户, 项目),
+    else the one sheet whose header row has that sheet's columns."""
+    picked = {}
+    for role in (CUSTOMER_SHEET, PROJECT_SHEET):
+        named = [s for s in sheets if header_parts(s.name)[0] == role]
+        candidates = named or [s for s in sheets if _looks_like(role, s) and s not in picked.values()]
+        if len(candidates) > 1:
+            raise ImportFileError(f"工作簿中有多个工作表像是「{role}」表：{'、'.join(s.name for s in candidates)}。"
+                                  f"请把要导入的工作表命名为「{role}」，或删除其余的")
+        if candidates:
+            picked[role] = candidates[0]
+    if not picked:
+        raise ImportFileError(f"工作簿中没有名为「{PROJECT_SHEET}」或「{CUSTOMER_SHEET}」的工作表，"
+                              "也没有列名含「项目名称」或「企业名称」的工作表")
+    tables = {}
+    for role, sheet in picked.items():
+        if sheet.hidden:
+            plan.errors.append(RowError(sheet.name, 0, "", f"工作表「{sheet.name}」是隐藏的：请在 Excel 中取消隐藏后再导入，"
+                                                          "或删除它"))
+            continue
+        table = _map_header(role, sheet, plan)
+        if table is not None:
+            _fill_rows(table, plan)
+            tables[role] = table
+    return tables
+
+
+def _fill_rows(table: _Table, plan: ImportPlan) -> None:
+    """table.rows from the sheet: only the columns needed; a value merged
+    down a column applies to every row of the merge; a merge across columns,
+    and hidden rows holding data, are refused naming the cells."""
+    sheet, wanted = table.sheet, {col: key for key, col in table.keys.items()}
+    fill_down = {}
+    for r1, c1, r2, c2 in sheet.merged:
+        if r2 < table.header_row or not any(c1 <= col <= c2 for col in wanted):
+            continue
+        ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"
+        if c2 > c1:
+            spanned = [table.headers[wanted[c]] for c in range(c1, c2 + 1) if c in wanted]
+            plan.errors.append(RowError(sheet.name, r1, spanned[0], f"单元格 {ref} 是合并单元格，跨了"
+                                        f"{'、'.join('「' + h + '」' for h in spanned)}"
+                                        f"{'等几列' if len(spanned) > 1 else '和旁边的列'}：请取消合并，每列各填各的值", ref))
+        elif r1 > table.header_row:
+            for r in range(r1 + 1, r2 + 1):
+                fill_down[(r, c1)] = (r1, c1)
+    source = {number: cells for number, cells in sheet.rows}
+    for number, cells in sheet.rows[1:]:
+        row = {wanted[c]: cell for c, cell in cells.items() if c in wanted}
+        for col, key in wanted.items():
+            if key not in row and (number, col) in fill_down:
+                r, c = fill_down[(number, col)]
+                if c in source.get(r, {}):
+                    row[key] = source[r][c]
+        if not row:
+            continue
+        if number in sheet.hidden_rows:
+            plan.errors.append(RowError(sheet.name, number, "", f"第 {number} 行是隐藏行（可能被筛选隐藏）："
+                                        "请取消隐藏确认后再导入，或删除该行"))
+            continue
+        table.rows.append((number, row))
 
 
 class _Row:
-    """One row being checked: typed values out, errors collected with the column."""
+    """One row being checked: typed values out, errors collected per cell with
+    the column header as the file spells it."""
 
-    def __init__(self, sheet, number, values, columns, errors):
-        self.sheet, self.number, self.values, self.errors = sheet, number, values, errors
-        self.headers = dict(columns)
+    def __init__(self, table: _Table, number: int, values: dict, errors: list[RowError]):
+        self.table, self.number, self.values, self.errors = table, number, values, errors
         self.ok = True
+
+    def ref(self, key) -> str:
+        col = self.table.keys.get(key)
+        return f"{get_column_letter(col)}{self.number}" if col else ""
+
+    def header(self, key) -> str:
+        return self.table.headers.get(key) or dict(PROJECT_COLUMNS + CUSTOMER_COLUMNS).get(key, "")
 
     def error(self, key, message):
         self.ok = False
-        self.errors.append(RowError(self.sheet, self.number, self.headers.get(key, ""), message))
+        self.errors.append(RowError(self.table.sheet.name, self.number, self.header(key), message, self.ref(key)))
+
+    def has(self, key) -> bool:
+        return key in self.table.keys
+
+    def cell(self, key) -> sheetfile.Cell | None:
+        """The cell of `key`, None when empty; an error for a formula without
+        result or an error value."""
+        cell = self.values.get(key)
+        if cell is None:
+            return None
+        if cell.formula:
+            self.error(key, f"单元格 {self.ref(key)} 是公式「{cell.formula}」，但文件中没有保存它的计算结果："
+                            "请在 Excel 或 WPS 中打开此文件并保存，再重新上传")
+            return None
+        if cell.error:
+            self.error(key, f"单元格 {self.ref(key)} 的值是错误值 {cell.error}，请改正后再导入")
+            return None
+        return cell
 
     def text(self, key, required=False, choices=None):
-        value = _text(self.values.get(key))
-        if value is None and required:
-            self.error(key, f"请填写{self.headers[key]}")
+        cell = self.cell(key)
+        value = None
+        if cell is not None:
+            v = cell.value
+            if isinstance(v, bool):
+                value = "是" if v else "否"
+            elif isinstance(v, (int, float)):
+                value = sheetfile.shown_number(v, cell.fmt)
+            elif isinstance(v, datetime):
+                value = v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat(" ")
+            else:
+                value = str(v).strip() or None
+        if value is None and required and self.ok:
+            self.error(key, f"请填写{self.header(key)}")
         elif value is not None and len(value) > TEXT_LIMITS.get(key, 200):
             self.error(key, f"最多 {TEXT_LIMITS.get(key, 200)} 字")
         elif value is not None and choices is not None and value not in choices:
-            self.error(key, f"「{value}」不是有效的{self.headers[key]}，可选：{'、'.join(choices)}")
+            self.error(key, f"「{value}」不是有效的{self.header(key)}，可选：{'、'.join(choices)}")
+        return value
+
+    def identifier(self, key) -> str | None:
+        """A 项目编号/客户编号: letters, digits and - _ . /, at most 30; a
+        system-style number (C00001, XM-2026-0001) within its counter's range."""
+        value = self.text(key)
+        if value is None:
+            return None
+        if not NUMBER_SHAPE.fullmatch(value):
+            self.error(key, f"编号「{value}」无效：只能由字母、数字和 - _ . / 组成，最多 30 位")
+            return None
+        series = series_of(value)
+        if series and (series[1] > MAX_SERIES_VALUE or (series[0].startswith("project-")
+                                                        and not 2000 <= int(series[0][8:]) <= 2099)):
+            self.error(key, f"编号「{value}」超出范围：序号最大 {MAX_SERIES_VALUE}，年份 2000–2099")
+            return None
         return value
 
     def amount(self, key):
-        value = self.values.get(key)
-        if value is None or str(value).strip() == "":
+        cell = self.cell(key)
+        if cell is None:
             return None
+        value = cell.value
         try:
-            amount = Decimal(str(value).strip().replace(",", ""))
-        except InvalidOperation:
-            self.error(key, "请填写数字金额（万元）")
+            if isinstance(value, bool):
+                raise InvalidOperation
+            if isinstance(value, (int, float)):
+                amount = Decimal(format(value, ".15g"))
+            else:
+                text = unicodedata.normalize("NFKC", str(value)).replace(",", "").replace(" ", "")
+                if text.endswith("元") and not text.endswith("万元"):
+                    self.error(key, f"「{value}」的单位是元：请换算为万元")
+                    return None
+                amount = Decimal(text.removesuffix("万元"))
+        except (InvalidOperation, ValueError):
+            self.error(key, f"「{value}」不是金额：请填写数字（万元）")
             return None
         if not amount.is_finite() or amount < 0 or amount > 10_000_000:
             self.error(key, "金额须在 0 到 10,000,000 万元之间")
-        elif amount != amount.quantize(Decimal("0.01")):
+            return None
+        if amount != amount.quantize(Decimal("0.01")):
             self.error(key, "金额最多两位小数")
-        return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+            return None
+        return amount.quantize(Decimal("0.01"))
 
     def day(self, key):
-        value = self.values.get(key)
-        if value is None or str(value).strip() == "":
+        cell = self.cell(key)
+        if cell is None:
             return None
+        value = cell.value
         if isinstance(value, datetime):
             return value.date()
         if isinstance(value, date):
             return value
-        text = str(value).strip().replace("/", "-").replace(".", "-")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            found = sheetfile.excel_date(value)
+            if found is None:
+                self.error(key, f"「{value}」不是日期：请写成 2026-03-05")
+            return found.date() if found else None
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        m = DATE_TEXT.fullmatch(text)
         try:
-            return date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
+            if m:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            if re.fullmatch(r"\d{8}", text):
+                return date(int(text[:4]), int(text[4:6]), int(text[6:]))
         except ValueError:
-            self.error(key, f"日期「{value}」无效，请写成 YYYY-MM-DD")
-            return None
+            pass
+        self.error(key, f"日期「{value}」无效，请写成 2026-03-05")
+        return None
 
     def probability(self, key):
-        value = self.values.get(key)
-        if value is None or str(value).strip() == "":
-            return 20
-        text = str(value).strip().rstrip("%")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            number = None
-        if number is not None and isinstance(value, float) and 0 < value <= 1:
-            number *= 100  # a cell formatted as a percentage
-        if number is None or number not in PROBABILITY_VALUES:
+        cell = self.cell(key)
+        if cell is None:
+            return None
+        value = cell.value
+        number = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = Decimal(format(value, ".15g"))
+            if "%" in cell.fmt or (isinstance(value, float) and 0 < value < 1):
+                number *= 100  # a cell formatted as a percentage
+        else:
+            try:
+                number = Decimal(unicodedata.normalize("NFKC", str(value)).strip().rstrip("%").strip())
+            except InvalidOperation:
+                number = None
+        if number is None or not number.is_finite() or number not in PROBABILITY_VALUES:
             self.error(key, "签约概率须为 0、20、40、60、80 或 100")
             return None
         return int(number)
+
+
+DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 
 
 def _owner_lookup(actor: User):
@@ -344,44 +538,70 @@ def _owner_lookup(actor: User):
     return users
 
 
-def plan_import(data: bytes, actor: User) -> ImportPlan:
-    """Reads and checks an import workbook without writing anything."""
-    from .views.customers import CATEGORIES, INDUSTRIES, SOURCES
-    wb = open_workbook(data)
-    plan = ImportPlan()
-    try:
-        customer_rows = _read_sheet(wb, CUSTOMER_SHEET, CUSTOMER_COLUMNS, plan.errors)
-        project_rows = _read_sheet(wb, PROJECT_SHEET, PROJECT_COLUMNS, plan.errors)
-    except Exception as e:  # noqa: BLE001 - a malformed sheet inside a valid zip
-        raise ImportFileError("无法读取此 Excel 文件的内容") from e
-    finally:
-        wb.close()
-    if customer_rows is None and project_rows is None:
-        raise ImportFileError(f"工作簿中没有名为「{PROJECT_SHEET}」或「{CUSTOMER_SHEET}」的工作表")
+def plan_import(data: bytes, actor: User, filename: str = "", money_limit: Decimal | None = None) -> ImportPlan:
+    """Reads and checks an import file (.xlsx, .xls or .csv; sheetfile) without
+    writing anything: which customers and projects it creates, which of the
+    `actor`'s projects it changes and how. Amounts above `money_limit` (万元,
+    the config's MONEY_CONFIRM_ABOVE) are listed in `large_amounts`. Raises
+    ImportFileError when the file as a whole cannot be read or exceeds a limit;
+    every row problem is a RowError. Nothing outside the importer's scope is
+    revealed: a number of a record he may not see reads as unusable."""
+    with sheetfile.import_slot():
+        return _plan(data, actor, filename, money_limit)
+
+
+def _plan(data: bytes, actor: User, filename: str, money_limit: Decimal | None) -> ImportPlan:
+    plan = ImportPlan(digest=hashlib.sha256(data).hexdigest())
+    tables = _pick_sheets(sheetfile.read(data, filename), plan)
     if plan.errors:
-        return plan  # wrong headers: the rows cannot be read reliably
+        return plan  # wrong headers, merges or hidden rows: the rows cannot be read reliably
     owners = _owner_lookup(actor)
     visible = access.customer_scope(actor)
+    new_by_no, new_by_name = _plan_customers(tables.get(CUSTOMER_SHEET), plan, actor, owners, visible)
+    _plan_projects(tables.get(PROJECT_SHEET), plan, actor, owners, visible, new_by_no, new_by_name)
+    if money_limit is not None:
+        for p in plan.projects + plan.updates:
+            for key in ("amount", "collected_amount"):
+                if p.get(key) is not None and p[key] > money_limit:
+                    plan.large_amounts.append(RowError(PROJECT_SHEET, p["row"], p["headers"][key],
+                                                       f"{p[key]:,} 万元", p["refs"][key]))
+    return plan
 
-    # customers: new ones to create, keyed by number (if given) and name
+
+def _plan_customers(table, plan, actor, owners, visible):
+    from .views.customers import CATEGORIES, INDUSTRIES, SOURCES
     new_by_no, new_by_name, seen_keys = {}, {}, {}
-    for number, values in customer_rows or []:
-        row = _Row(CUSTOMER_SHEET, number, values, CUSTOMER_COLUMNS, plan.errors)
-        c = {"row": number, "customer_no": row.text("customer_no"), "name": row.text("name", required=True),
+    if table is None:
+        return new_by_no, new_by_name
+    for number, values in table.rows:
+        row = _Row(table, number, values, plan.errors)
+        c = {"row": number, "customer_no": row.identifier("customer_no"), "name": row.text("name", required=True),
              "short_name": row.text("short_name"), "category": row.text("category", choices=CATEGORIES),
              "source": row.text("source", choices=SOURCES), "industry": row.text("industry", choices=INDUSTRIES),
              "contact": row.text("contact"), "phone": row.text("phone"), "address": row.text("address"),
              "tax_id": tax_key(row.text("tax_id"))}
         username = row.text("owner_username")
-        c["owner"] = owners.get((username or actor.username).lower())
-        if c["owner"] is None:
-            row.error("owner_username", f"账号「{username}」不存在，或不是您可以指定的业务员")
         if c["customer_no"]:
             if c["customer_no"] in new_by_no:
                 row.error("customer_no", f"客户编号 {c['customer_no']} 在文件中重复")
-            elif db.session.scalar(sa.select(Customer.id).where(Customer.customer_no == c["customer_no"])):
-                plan.skipped.append((CUSTOMER_SHEET, number, c["customer_no"]))
                 continue
+            existing = db.session.scalar(sa.select(Customer).where(Customer.customer_no == c["customer_no"]))
+            if existing is not None:
+                if not db.session.scalar(sa.select(sa.func.count()).select_from(Customer)
+                                         .where(Customer.id == existing.id, visible)):
+                    row.error("customer_no", f"客户编号「{c['customer_no']}」不可用：新客户请留空客户编号，由系统编号")
+                elif row.ok and any(row.has(k) and (c[k] or None) != (getattr(existing, k) or None)
+                                    for k in ("name", "short_name", "category", "source", "industry", "contact",
+                                              "phone", "address", "tax_id")):
+                    plan.notices.append(f"客户第 {number} 行（{existing.customer_no}）与系统中的客户资料不同："
+                                        "客户资料须经客户信息修改审批后变更，本次导入不改动它")
+                    plan.unchanged += 1
+                else:
+                    plan.unchanged += 1
+                continue
+        c["owner"] = owners.get((username or actor.username).lower())
+        if c["owner"] is None:
+            row.error("owner_username", f"账号「{username}」不存在，或不是您可以指定的业务员")
         if row.ok:
             _check_duplicate(row, c, actor, seen_keys)
         if row.ok:
@@ -389,43 +609,139 @@ def plan_import(data: bytes, actor: User) -> ImportPlan:
             if c["customer_no"]:
                 new_by_no[c["customer_no"]] = c
             new_by_name.setdefault(name_key(c["name"]), c)
+    return new_by_no, new_by_name
 
+
+def _plan_projects(table, plan, actor, owners, visible, new_by_no, new_by_name):
+    if table is None:
+        return
     seen_numbers = set()
-    for number, values in project_rows or []:
-        row = _Row(PROJECT_SHEET, number, values, PROJECT_COLUMNS, plan.errors)
-        p = {"row": number, "project_no": row.text("project_no"), "name": row.text("name", required=True),
+    for number, values in table.rows:
+        row = _Row(table, number, values, plan.errors)
+        p = {"row": number, "project_no": row.identifier("project_no"), "name": row.text("name", required=True),
              "product_line": row.text("product_line"), "amount": row.amount("amount"),
              "probability": row.probability("probability"), "expected_sign_date": row.day("expected_sign_date"),
              "competitors": row.text("competitors"), "funding": row.text("funding"),
              "lead_source": row.text("lead_source", choices=LEAD_SOURCES),
-             "customer_class": (row.text("customer_class") or "C").upper(),
+             "customer_class": (row.text("customer_class") or "").upper() or None,
              "stage_stay_reason": row.text("stage_stay_reason"), "lost_reason": row.text("lost_reason"),
              "signed_at": row.day("signed_at"), "collected_amount": row.amount("collected_amount"),
-             "collection_date": row.day("collection_date")}
-        if p["customer_class"] not in CLASS_CODES:
+             "collection_date": row.day("collection_date"),
+             "headers": {k: row.header(k) for k in ("amount", "collected_amount")},
+             "refs": {k: row.ref(k) for k in ("amount", "collected_amount")}}
+        if p["customer_class"] and p["customer_class"] not in CLASS_CODES:
             row.error("customer_class", f"客户分类「{p['customer_class']}」无效，可选：A、B、C、D")
-        stage_text = row.text("stage") or STAGES[0].label
-        stage = next((s.code for s in STAGES if stage_text in (s.label, s.code)), None)
-        if stage is None:
+        stage_text = row.text("stage")
+        stage = next((s.code for s in STAGES if stage_text in (s.label, s.code)), None) if stage_text else None
+        if stage_text and stage is None:
             row.error("stage", f"阶段「{stage_text}」无效，可选：{'、'.join(s.label for s in STAGES)}")
         p["stage"] = stage
-        if stage == "lost" and not p["lost_reason"]:
-            row.error("lost_reason", "丢单/放弃须填写丢标原因")
         username = row.text("owner_username")
-        p["owner"] = owners.get((username or actor.username).lower())
-        if p["owner"] is None:
-            row.error("owner_username", f"账号「{username}」不存在，或不是您可以指定的业务员")
-        p["customer"] = _find_customer(row, visible, new_by_no, new_by_name)
+        p["customer_no"], p["customer_name"] = row.text("customer_no"), row.text("customer_name")
         if p["project_no"]:
             if p["project_no"] in seen_numbers:
                 row.error("project_no", f"项目编号 {p['project_no']} 在文件中重复")
-            elif db.session.scalar(sa.select(Project.id).where(Project.project_no == p["project_no"])):
-                plan.skipped.append((PROJECT_SHEET, number, p["project_no"]))
                 continue
             seen_numbers.add(p["project_no"])
+            existing = db.session.scalar(sa.select(Project).where(Project.project_no == p["project_no"]))
+            if existing is not None:
+                if access.can_edit_project(actor, existing):
+                    _plan_update(row, p, existing, username, plan)
+                elif access.can_view_project(actor, existing):
+                    row.error("project_no", f"您不能修改项目 {p['project_no']}（不是您负责的项目）")
+                else:
+                    row.error("project_no", f"项目编号「{p['project_no']}」不可用：新项目请留空项目编号，由系统编号")
+                continue
+        p["stage"] = stage or STAGES[0].code
+        p["customer_class"] = p["customer_class"] or "C"
+        if p["probability"] is None:
+            p["probability"] = 20  # the default of a new project, also for an empty cell
+        if p["stage"] == "lost" and not p["lost_reason"]:
+            row.error("lost_reason", "丢单/放弃须填写丢标原因")
+        p["owner"] = owners.get((username or actor.username).lower())
+        if p["owner"] is None:
+            row.error("owner_username", f"账号「{username}」不存在，或不是您可以指定的业务员")
+        p["customer"] = _find_customer(row, p, visible, new_by_no, new_by_name)
         if row.ok:
             plan.projects.append(p)
-    return plan
+
+
+def _shown(key, value) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if key == "stage":
+        return stage_label(value)
+    if key == "probability":
+        return f"{value}%"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _plan_update(row: _Row, p: dict, project: Project, username: str | None, plan: ImportPlan) -> None:
+    """An existing project the importer may edit: the changes the row makes,
+    old → new, for the columns the file has; the stage through the same
+    rules as on the project page (operations.stage_change_problem)."""
+    from .operations import stage_change_problem
+    if row.has("owner_username") and username and username.lower() != project.owner.username.lower():
+        row.error("owner_username", "导入不更换业务负责人：请在项目页使用「转交」")
+    if p["customer_no"] and p["customer_no"] != project.customer.customer_no:
+        row.error("customer_no", "导入不更换项目的客户")
+    elif not p["customer_no"] and p["customer_name"] and name_key(p["customer_name"]) != project.customer.name_key:
+        row.error("customer_name", "导入不更换项目的客户")
+    changes, fields = [], {}
+    labels = dict(PROJECT_COLUMNS)
+    for key in UPDATABLE:
+        if not row.has(key) or p[key] is None and key in ("name", "probability", "customer_class"):
+            continue
+        old = getattr(project, key)
+        if (old or None) != (p[key] or None) and not (key == "probability" and old == p[key]):
+            fields[key] = p[key]
+            changes.append((row.header(key) or labels[key], _shown(key, old), _shown(key, p[key])))
+    stage = None
+    if p["stage"] and p["stage"] != project.stage:
+        reason = (p["lost_reason"] if p["stage"] == "lost" else p["stage_stay_reason"]) or ""
+        problem = stage_change_problem(project, p["stage"], reason)
+        if problem:
+            row.error("stage", problem)
+        stage = (p["stage"], reason)
+        changes.insert(0, (row.header("stage"), _shown("stage", project.stage), _shown("stage", p["stage"])))
+        for key in ("stage_stay_reason", "lost_reason", "probability"):
+            fields.pop(key, None)
+        changes = [c for c in changes if c[0] not in (row.header("stage_stay_reason"), row.header("lost_reason"),
+                                                      row.header("probability"))]
+    elif "lost_reason" in fields and project.stage != "lost":
+        fields.pop("lost_reason")
+        changes = [c for c in changes if c[0] != row.header("lost_reason")]
+    collection = None
+    if row.has("collected_amount") or row.has("collection_date"):
+        had = bool(project.instalments)
+        old_paid = project.collected_amount if had else None
+        old_date = project.collection_date if had else None
+        if (old_paid, old_date) != (p["collected_amount"], p["collection_date"]) and \
+                (p["collected_amount"] is not None or p["collection_date"] is not None):
+            if had:
+                row.error("collected_amount", "此项目已有回款计划：回款请在项目页的回款计划中登记")
+            else:
+                collection = (p["collected_amount"], p["collection_date"])
+                changes.append((row.header("collected_amount"), "（空）", _shown("amount", p["collected_amount"])))
+    if not row.ok:
+        return
+    if not changes:
+        plan.unchanged += 1
+        return
+    plan.updates.append({"row": p["row"], "project_id": project.id, "project_no": project.project_no,
+                         "name": project.name, "version": project.version, "fields": fields, "stage": stage,
+                         "collection": collection, "changes": changes, "amount": fields.get("amount"),
+                         "collected_amount": collection[0] if collection else None,
+                         "headers": p["headers"], "refs": p["refs"]})
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
 
 
 def _check_duplicate(row: _Row, c: dict, actor: User, seen_keys: dict) -> None:
@@ -449,12 +765,12 @@ def _check_duplicate(row: _Row, c: dict, actor: User, seen_keys: dict) -> None:
             seen_keys[(kind, key)] = row.number
 
 
-def _find_customer(row: _Row, visible, new_by_no: dict, new_by_name: dict):
+def _find_customer(row: _Row, p: dict, visible, new_by_no: dict, new_by_name: dict):
     """The project's customer: an existing one the importer may see (by 客户编号,
     else by name as customer_keys.name_key normalises it), or one created by
-    the same file. An existing one is
-    returned as its id, a new one as its plan dict."""
-    number, name = _text(row.values.get("customer_no")), _text(row.values.get("customer_name"))
+    the same file. An existing one is returned as its id, a new one as its
+    plan dict. A number of a customer he may not see reads as not existing."""
+    number, name = p["customer_no"], p["customer_name"]
     if number:
         if number in new_by_no:
             return new_by_no[number]
@@ -473,7 +789,10 @@ def _find_customer(row: _Row, visible, new_by_no: dict, new_by_name: dict):
             return None
         if name_key(name) in new_by_name:
             return new_by_name[name_key(name)]
-    row.error("customer_name", f"客户「{name or ''}」不存在，请先在「客户」工作表中列出")
+    if not name:
+        row.error("customer_name", "新项目请填写客户名称或客户编号")
+    else:
+        row.error("customer_name", f"客户「{name}」不存在，请先在「客户」工作表中列出")
     return None
 
 

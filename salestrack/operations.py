@@ -368,56 +368,74 @@ def days_in_stage(project: Project, now=None) -> int:
     return ((now or utcnow()) - project.stage_entered_at).days
 
 
-def change_stage(actor: User, project: Project, to_stage: str, reason: str = "") -> Project:
-    """Moves a project to another stage, recording who, when, why and how
-    long it stayed (sales-process.md, 销售推进流程). A reason is required for
-    丢单, when leaving a stage after more than the allowed stay (7 days by
-    default), when reopening a won project (leaving 签约成交: 签约概率 falls to
-    the new stage's STAGE_PROBABILITY and 签约日期 is cleared, so it no longer
-    counts in 预计可回款) and when jumping more than one stage forward.
-    签约日期 is the department's date (Asia/Shanghai) of winning."""
+def stage_change_problem(project: Project, to_stage: str, reason: str = "") -> str | None:
+    """Why `project` may not move to `to_stage` with `reason`, in Chinese, or
+    None when it may (sales-process.md, 销售推进流程): a reason is required
+    for 丢单, when leaving a stage after more than STAGE_STAY_DAYS (unless a
+    阶段停留原因 is on file), when reopening a won project and when jumping
+    more than one stage forward."""
     reason = (reason or "").strip()
     if to_stage not in STAGE_BY_CODE:
-        raise OperationError("请选择有效的阶段", "stage")
+        return "请选择有效的阶段"
+    if to_stage == project.stage:
+        return "项目已处于该阶段"
+    stay = days_in_stage(project)
+    limit = current_app.config["STAGE_STAY_DAYS"]
+    if to_stage == "lost" and not reason:
+        return "丢单/放弃须填写丢标原因"
+    if project.stage == "won" and not reason:
+        return "重新打开已签约的项目须填写原因（签约概率将按新阶段重置，签约日期将清除）"
+    here, there = STAGE_BY_CODE[project.stage].number, STAGE_BY_CODE[to_stage].number
+    if here and there and there - here > 1 and not reason:
+        return (f"从「{stage_label(project.stage)}」直接跳到「{stage_label(to_stage)}」"
+                f"跨过了 {there - here - 1} 个阶段，请填写原因")
+    if stay > limit and not reason and not project.stage_stay_reason:
+        return (f"项目在「{stage_label(project.stage)}」已停留 {stay} 天（超过 {limit} 天），"
+                "请填写阶段停留原因")
+    return None
+
+
+def change_stage(actor: User, project: Project, to_stage: str, reason: str = "") -> Project:
+    """Moves a project to another stage, recording who, when, why and how
+    long it stayed (sales-process.md, 销售推进流程); refused with the reason
+    stage_change_problem gives. Leaving 签约成交 resets 签约概率 to the new
+    stage's STAGE_PROBABILITY and clears 签约日期, so it no longer counts in
+    预计可回款. 签约日期 is the department's date (Asia/Shanghai) of winning."""
     with write_transaction():
         _locked(project)
-        if to_stage == project.stage:
-            raise OperationError("项目已处于该阶段", "stage")
-        stay = days_in_stage(project)
-        limit = current_app.config["STAGE_STAY_DAYS"]
-        if to_stage == "lost" and not reason:
-            raise OperationError("丢单/放弃须填写丢标原因", "reason")
-        if project.stage == "won" and not reason:
-            raise OperationError("重新打开已签约的项目须填写原因（签约概率将按新阶段重置，签约日期将清除）", "reason")
-        here, there = STAGE_BY_CODE[project.stage].number, STAGE_BY_CODE[to_stage].number
-        if here and there and there - here > 1 and not reason:
-            raise OperationError(f"从「{stage_label(project.stage)}」直接跳到「{stage_label(to_stage)}」"
-                                 f"跨过了 {there - here - 1} 个阶段，请填写原因", "reason")
-        if stay > limit and not reason and not project.stage_stay_reason:
-            raise OperationError(f"项目在「{stage_label(project.stage)}」已停留 {stay} 天（超过 {limit} 天），"
-                                 "请填写阶段停留原因", "reason")
-        db.session.add(ProjectEvent(project_id=project.id, kind="stage", from_value=project.stage,
-                                    to_value=to_stage, reason=reason or project.stage_stay_reason,
-                                    days_in_stage=stay, actor_id=actor.id))
-        old = project.stage
-        project.stage = to_stage
-        project.stage_entered_at = utcnow()
-        project.stage_stay_reason = None
-        if to_stage == "won":
-            project.probability = 100
-            project.signed_at = clock.today()
-        elif to_stage == "lost":
-            project.probability = 0
-            project.lost_reason = reason
-        if old == "won":
-            project.probability = STAGE_PROBABILITY[to_stage]
-            project.signed_at = None
-        project.version += 1
-        project.updated_at = utcnow()
+        _move_stage(actor, project, to_stage, reason)
+    return project
+
+
+def _move_stage(actor: User, project: Project, to_stage: str, reason: str, audited: bool = True) -> None:
+    """change_stage inside the caller's write transaction."""
+    reason = (reason or "").strip()
+    problem = stage_change_problem(project, to_stage, reason)
+    if problem:
+        raise OperationError(problem, "stage" if problem in ("请选择有效的阶段", "项目已处于该阶段") else "reason")
+    stay = days_in_stage(project)
+    db.session.add(ProjectEvent(project_id=project.id, kind="stage", from_value=project.stage,
+                                to_value=to_stage, reason=reason or project.stage_stay_reason,
+                                days_in_stage=stay, actor_id=actor.id))
+    old = project.stage
+    project.stage = to_stage
+    project.stage_entered_at = utcnow()
+    project.stage_stay_reason = None
+    if to_stage == "won":
+        project.probability = 100
+        project.signed_at = clock.today()
+    elif to_stage == "lost":
+        project.probability = 0
+        project.lost_reason = reason
+    if old == "won":
+        project.probability = STAGE_PROBABILITY[to_stage]
+        project.signed_at = None
+    project.version += 1
+    project.updated_at = utcnow()
+    if audited:
         audit.append("project_stage", actor, target=project, target_label=project.project_no,
                      detail={"from": old, "to": to_stage, "reason": reason, "days": stay,
                              "probability": project.probability})
-    return project
 
 
 def reassign_project(actor: User, project: Project, new_owner: User, reason: str = "") -> Project:
@@ -1138,10 +1156,17 @@ def _raise_counter(number: str) -> None:
             {"k": series[0], "v": series[1]})
 
 
-def import_rows(actor: User, customers: list[dict], projects: list[dict]) -> tuple[int, int]:
-    """Creates the customers and projects of a checked import (excel.plan_import)
-    in one transaction: all of them, or none if anything fails."""
+def import_rows(actor: User, plan) -> tuple[int, int, int]:
+    """Carries out a checked import (excel.plan_import): creates its customers
+    and projects and changes the existing projects it lists (fields, stage
+    with its reason, first 回款) in one transaction — all of it, or nothing
+    if anything fails (OperationError, e.g. a project changed since the
+    preview). One audit event `data_import` carries the file's SHA-256 and
+    the numbers created and changed. Returns (customers created, projects
+    created, projects changed)."""
     now = utcnow()
+    customers, projects = plan.customers, plan.projects
+    done = {"new_customers": [], "new_projects": [], "changed_projects": []}
     with write_transaction():
         created = {}
         if customers:
@@ -1159,7 +1184,7 @@ def import_rows(actor: User, customers: list[dict], projects: list[dict]) -> tup
             db.session.add(customer)
             db.session.flush()
             created[id(c)] = customer.id
-            audit.append("customer_create", actor, target=customer, target_label=number, detail={"import": True})
+            done["new_customers"].append(number)
         year = clock.today().year
         for p in projects:
             if p["project_no"]:
@@ -1178,15 +1203,44 @@ def import_rows(actor: User, customers: list[dict], projects: list[dict]) -> tup
                 lost_reason=p["lost_reason"] if p["stage"] == "lost" else None)
             db.session.add(project)
             db.session.flush()
-            if p.get("collected_amount") or p.get("collection_date"):
-                # 已回款/回款日期 of the sheet become the project's first instalment
-                paid = p.get("collected_amount") or None
-                when = p.get("collection_date") or p.get("signed_at") or p.get("expected_sign_date") or clock.today()
-                db.session.add(Instalment(project_id=project.id, seq=1, planned_date=when,
-                                          planned_amount=paid or p.get("amount") or 0, kind="software",
-                                          actual_date=when if paid else None, actual_amount=paid))
+            _first_collection(project, p.get("collected_amount"), p.get("collection_date"), p)
             db.session.add(ProjectEvent(project_id=project.id, kind="created", to_value=p["stage"], actor_id=actor.id,
                                         at=now, reason="Excel 导入"))
-            audit.append("project_create", actor, target=project, target_label=number, detail={"import": True})
-        audit.append("data_import", actor, detail={"customers": len(customers), "projects": len(projects)})
-    return len(customers), len(projects)
+            done["new_projects"].append(number)
+        for u in plan.updates:
+            project = _locked(db.session.get(Project, u["project_id"]))
+            if project.version != u["version"]:
+                raise ConflictError(f"项目 {project.project_no} 在预览后已被修改，请重新上传文件")
+            if u["stage"]:
+                _move_stage(actor, project, *u["stage"], audited=False)
+            changed = {}
+            for key, value in u["fields"].items():
+                old = getattr(project, key)
+                if old != value:
+                    changed[key] = [str(old) if old is not None else None, str(value) if value is not None else None]
+                    setattr(project, key, value)
+            if u["collection"]:
+                _first_collection(project, *u["collection"], {"signed_at": project.signed_at,
+                                                              "expected_sign_date": project.expected_sign_date,
+                                                              "amount": project.amount})
+            if changed:
+                from .history import edit_summary
+                db.session.add(ProjectEvent(project_id=project.id, kind="edited", actor_id=actor.id,
+                                            reason="Excel 导入：" + edit_summary(changed)))
+            project.version += 1
+            project.updated_at = now
+            done["changed_projects"].append(project.project_no)
+        audit.append("data_import", actor, content_hash=plan.digest,
+                     detail={"customers": len(customers), "projects": len(projects), "updated": len(plan.updates)}
+                     | {k: v[:500] for k, v in done.items() if v})
+    return len(customers), len(projects), len(plan.updates)
+
+
+def _first_collection(project: Project, paid, when, p: dict) -> None:
+    """已回款/回款日期 of an import row become the project's first instalment."""
+    if not (paid or when):
+        return
+    when = when or p.get("signed_at") or p.get("expected_sign_date") or clock.today()
+    db.session.add(Instalment(project_id=project.id, seq=1, planned_date=when,
+                              planned_amount=paid or p.get("amount") or 0, kind="software",
+                              actual_date=when if paid else None, actual_amount=paid or None))

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 
 from salestrack import operations
 from salestrack.customer_keys import name_key, tax_key
+from salestrack.excel import ImportPlan
 from salestrack.extensions import db
 from salestrack.formkit import registry
 from salestrack.models import AuditEvent, Customer, Project, Record
@@ -143,7 +144,7 @@ def test_import_rows_refuses_a_duplicate_that_appeared_after_the_preview(two_tea
     w = two_teams
     rows = [{"customer_no": None, "name": "苏州恒力精密机械（有限公司）", "owner": w["rep3"]}]
     with pytest.raises(operations.DuplicateCustomer):
-        operations.import_rows(w["rep3"], rows, [])
+        operations.import_rows(w["rep3"], ImportPlan(customers=rows))
     assert customer_count() == 1
 
 

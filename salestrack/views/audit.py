@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit, clock, operations
 from ..extensions import db, htmx
 from ..models import AuditEvent, User
+from ..safecell import safe_cell
 from ..templating import local_time
 from .common import as_id, page_number, render_page, roles_required
 
@@ -146,12 +147,6 @@ CSV_COLUMNS = ("编号", "时间", "操作人", "代表", "操作", "操作代�
                "浏览器", "详情", "内容哈希", "事件哈希")
 
 
-def _cell(value) -> str:
-    """A CSV cell Excel shows as text: a leading = + - @ would start a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/export.csv")
 @roles_required(*ROLES)
 def export():
@@ -161,7 +156,7 @@ def export():
     writer.writerow(CSV_COLUMNS)
     rows = 0
     for ev in db.session.scalars(_newest_first(_filtered(request.args))):
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([safe_cell(v) for v in (
             ev.id, local_time(ev.at, "%Y-%m-%d %H:%M:%S"), ev.actor.name if ev.actor else "",
             ev.on_behalf_of.name if ev.on_behalf_of else "", action_label(ev.action), ev.action,
             target_type_label(ev.target_type), ev.target_id, ev.target_label, ev.ip, ev.user_agent,

@@ -5,13 +5,14 @@ targets."""
 import os
 import secrets
 from datetime import date, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DecimalField, HiddenField, IntegerField, SelectField
+from wtforms import BooleanField, DecimalField, HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from .. import access, clock, excel, funnel, operations
@@ -110,11 +111,12 @@ def export_projects():
 
 # ── import ────────────────────────────────────────────────────────────────
 class UploadForm(FlaskForm):
-    file = FileField("Excel 文件（.xlsx）")
+    file = FileField("Excel 或 CSV 文件（.xlsx、.xls、.csv）")
 
 
 class ConfirmForm(FlaskForm):
     token = HiddenField()
+    units_confirmed = BooleanField("我已核对：以上标出的金额确实以万元计")
 
 
 def _upload_dir() -> str:
@@ -127,7 +129,7 @@ def _stored(token: str) -> str | None:
     """The uploaded file kept between preview and confirm, if it is this user's."""
     if not token or session.get("import_token") != token or not token.isalnum():
         return None
-    path = os.path.join(_upload_dir(), token + ".xlsx")
+    path = os.path.join(_upload_dir(), token + ".upload")
     return path if os.path.exists(path) else None
 
 
@@ -136,6 +138,17 @@ def _discard(token: str | None) -> None:
     path = _stored(token or "")
     if path:
         os.remove(path)
+
+
+def _money_limit() -> Decimal:
+    return Decimal(str(current_app.config["MONEY_CONFIRM_ABOVE"]))
+
+
+def _import_page(plan, error, token="", confirm=None, status=None):
+    status = status or (400 if error or (plan and plan.errors) else 200)
+    return render_page("funnel/import.html", form=UploadForm(), plan=plan, error=error,
+                       confirm=confirm or ConfirmForm(formdata=None, token=token),
+                       money_limit=current_app.config["MONEY_CONFIRM_ABOVE"]), status
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -147,20 +160,19 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read(excel.MAX_IMPORT_BYTES + 1) if upload else b""
+        name = (upload.filename or "") if upload else ""
         try:
-            plan = excel.plan_import(data, current_user)
+            plan = excel.plan_import(data, current_user, name, _money_limit())
         except excel.ImportFileError as e:
             error = e.message
         else:
-            if not plan.errors:
+            if not plan.errors and plan.acts:
                 _discard(session.get("import_token"))
                 token = secrets.token_hex(16)
-                with open(os.path.join(_upload_dir(), token + ".xlsx"), "wb") as fh:
+                with open(os.path.join(_upload_dir(), token + ".upload"), "wb") as fh:
                     fh.write(data)
-                session["import_token"] = token
-    status = 400 if error or (plan and plan.errors) else 200
-    return render_page("funnel/import.html", form=form, plan=plan, error=error,
-                       confirm=ConfirmForm(token=token)), status
+                session["import_token"], session["import_name"] = token, name[-200:]
+    return _import_page(plan, error, token)
 
 
 @bp.post("/import/confirm")
@@ -174,17 +186,18 @@ def import_confirm():
     with open(path, "rb") as fh:
         data = fh.read()
     try:
-        plan = excel.plan_import(data, current_user)
+        plan = excel.plan_import(data, current_user, session.get("import_name", ""), _money_limit())
         if plan.errors:
-            return render_page("funnel/import.html", form=UploadForm(), plan=plan, error=None,
-                               confirm=ConfirmForm(token="")), 400
-        customers, projects = operations.import_rows(current_user, plan.customers, plan.projects)
+            return _import_page(plan, None)
+        if plan.large_amounts and not form.units_confirmed.data:
+            form.units_confirmed.errors = ["请核对标出的金额并勾选确认（金额以万元计）"]
+            return _import_page(plan, None, confirm=form, status=400)
+        customers, projects, updated = operations.import_rows(current_user, plan)
     except (excel.ImportFileError, operations.OperationError) as e:
-        return render_page("funnel/import.html", form=UploadForm(), plan=None, error=e.message,
-                           confirm=ConfirmForm(token="")), 400
+        return _import_page(None, e.message)
     os.remove(path)
     session.pop("import_token", None)
-    flash(f"已导入 {customers} 个客户、{projects} 个项目", "success")
+    flash(f"已导入：新建 {customers} 个客户、{projects} 个项目，更新 {updated} 个项目", "success")
     return redirect(url_for("projects.index"))
 
 
