@@ -1,8 +1,22 @@
-"""Start-up checks for what fast, correct Chinese PDFs need on this machine."""
+"""Start-up checks for what fast, correct Chinese PDFs need on this machine,
+and the glyph coverage of the fonts the printed sheets use."""
 import ctypes.util
+import functools
 import subprocess
+import unicodedata
 
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC")
+
+# The printed sheets' font stack, in the order of pdf.css's font-family: the
+# department's usual face, then the fonts that draw what it lacks — CJK
+# Extension A/B names (HanaMinA/HanaMinB, Debian fonts-hanazono) and emoji
+# typed on phones (fonts-noto-color-emoji). A test keeps pdf.css in step.
+FONT_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "HanaMinA", "HanaMinB", "Noto Color Emoji")
+
+# Code points that shape other characters and draw nothing themselves:
+# zero-width joiner/non-joiner, variation selectors, emoji tag characters.
+_INVISIBLE = ({0x200C, 0x200D, 0x20E3} | set(range(0xFE00, 0xFE10)) | set(range(0xE0100, 0xE01F0))
+              | set(range(0xE0020, 0xE0080)))
 
 
 def cjk_font_family() -> str | None:
@@ -22,10 +36,75 @@ def harfbuzz_subset_available() -> bool:
     return ctypes.util.find_library("harfbuzz-subset") is not None
 
 
+def font_file(family: str) -> tuple[str, int] | None:
+    """(file path, face index in a collection) of the regular face fontconfig
+    uses for ``family``; None when the family is not installed."""
+    try:
+        out = subprocess.run(["fc-match", "-f", "%{family}\t%{file}\t%{index}", f"{family}:style=Regular"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names, _, rest = out.partition("\t")
+    path, _, index = rest.partition("\t")
+    if family not in names.split(",") or not path:
+        return None
+    return path, int(index or 0)
+
+
+@functools.lru_cache(maxsize=1)
+def printable_codepoints() -> frozenset:
+    """Every code point some font of FONT_FAMILIES maps to a glyph (read with
+    fontTools from the font files' cmaps). Computed once per process (~0.5 s)."""
+    from fontTools.ttLib import TTFont
+
+    points = set()
+    for family in FONT_FAMILIES:
+        found = font_file(family)
+        if found is None:
+            continue
+        path, index = found
+        font = TTFont(path, fontNumber=index, lazy=True)
+        try:
+            points.update(font.getBestCmap() or {})
+        finally:
+            font.close()
+    return frozenset(points)
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """The distinct characters of ``text`` that no configured font can draw, in
+    order of first appearance. Whitespace, control characters and joiners
+    (which draw nothing) are never missing."""
+    if not text or text.isascii():
+        return []
+    points = printable_codepoints()
+    missing = []
+    for ch in text:
+        cp = ord(ch)
+        if cp < 0x80 or cp in points or cp in _INVISIBLE or ch in missing:
+            continue
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Mn"):
+            continue
+        missing.append(ch)
+    return missing
+
+
+def missing_glyph_message(missing: list[str]) -> str:
+    """The field message for characters that would print as empty boxes."""
+    shown = "、".join(f"「{ch}」(U+{ord(ch):04X})" for ch in missing[:5])
+    more = f" 等 {len(missing)} 个字符" if len(missing) > 5 else ""
+    return f"含有打印字体中没有的字符 {shown}{more}，打印和归档时会显示为空框：请改用其他写法或删除"
+
+
 def warn_if_pdf_prerequisites_missing(log) -> None:
     if cjk_font_family() is None:
         log.warning("No Simplified Chinese font found (install fonts-wqy-microhei or "
                     "fonts-noto-cjk): PDFs will show empty boxes instead of Chinese text.")
+    absent = [family for family in FONT_FAMILIES if font_file(family) is None]
+    if absent:
+        log.warning("Fonts of the PDF stack are missing (%s; install fonts-noto-cjk, fonts-hanazono, "
+                    "fonts-noto-color-emoji): characters only they draw are refused on save.",
+                    ", ".join(absent))
     if not harfbuzz_subset_available():
         log.warning("libharfbuzz-subset0 is not installed: each Chinese PDF will take "
                     "seconds instead of ~0.1 s to render.")

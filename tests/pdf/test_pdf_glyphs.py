@@ -1,0 +1,105 @@
+"""Every character a user can type prints: the font stack draws rare CJK names
+and emoji, a character no font has is refused next to its field on save and
+submit, and a document holding one is never sealed."""
+import re
+
+import pytest
+
+from salestrack import pdf, pdf_env
+from salestrack.formkit import registry
+from salestrack.formkit.printable import printable
+from salestrack.formkit.spec import Table
+
+from glyph_check import drawn_and_boxes
+from tests.sheet_samples import html, make_world, new_url
+
+SPECS = registry.all_specs()
+RARE = "𠮷野 刘䶮 王㛃 👍"  # CJK Ext-B, Ext-A names and an emoji typed on a phone
+NO_FONT = "\U000F0001"  # a private-use character no installed font draws
+
+
+def stress_record(spec, rows: int = 40, text_chars: int = 10_000) -> dict:
+    """The sheet filled with rare names in every text, 40-row tables and
+    10,000-character text in its free-text fields (a table's free-text cells get a sentence)."""
+    long_text = (RARE + "，客户现场沟通记录。" * 1000)[:text_chars]
+
+    def value(field, i=0, cell=False):
+        if field.kind == "textarea":
+            return f"{RARE}，第 {i + 1} 次电话沟通，客户同意安排技术交流。" if cell else long_text
+        if field.kind == "text":
+            return f"{RARE} {i + 1}"
+        return None
+    data = {}
+    for item in spec.items():
+        if isinstance(item, Table):
+            data[item.key] = [{c.key: value(c, i, cell=True) for c in item.columns} for i in range(rows)]
+        else:
+            data[item.key] = value(item)
+    return {"number": "DH-2026-0001", "sheet": spec.key, "status": "approved",
+            "author_name": "𠮷野太郎", "data": data}
+
+
+def test_css_font_stack_is_the_checked_stack_and_installed():
+    css = (pdf.STATIC_DIR / "css" / "pdf.css").read_text()
+    stacks = {tuple(f.strip().strip('"') for f in m.split(",")) for m in re.findall(r"font-family:\s*([^;]+);", css)}
+    assert stacks == {(*pdf_env.FONT_FAMILIES, "sans-serif")}
+    assert [f for f in pdf_env.FONT_FAMILIES if pdf_env.font_file(f) is None] == [], \
+        "install fonts-noto-cjk fonts-hanazono fonts-noto-color-emoji (bin/setup does)"
+
+
+def test_rare_names_and_emoji_are_printable_and_a_private_character_is_not():
+    assert pdf_env.missing_glyphs(RARE + "👍🏻❤️\n\t") == []
+    assert pdf_env.missing_glyphs(f"张{NO_FONT}三{NO_FONT}") == [NO_FONT]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.key)
+def test_every_sheet_prints_every_glyph_of_rare_names_40_rows_and_long_text(spec, tmp_path):
+    doc = printable(spec, stress_record(spec))
+    doc["verify_url"] = "http://127.0.0.1:5000/verify/DH-2026-0001"
+    body = pdf.render_pdf(doc)
+    drawn, boxes = drawn_and_boxes(body)
+    assert boxes == set(), f"printed as empty boxes: {sorted(boxes)}"
+    missing = set(RARE.replace(" ", "")) - drawn
+    assert missing == set(), f"not drawn with a glyph: {sorted(missing)}"
+
+
+def test_a_document_with_an_unprintable_character_is_never_sealed(seal):
+    spec = registry.get("phone_log")
+    record = stress_record(spec, rows=2, text_chars=50)
+    doc = printable(spec, record)
+    doc["sections"][0]["items"][0]["value"] = f"王{NO_FONT}"
+    with pytest.raises(pdf.MissingGlyphs) as caught:
+        pdf.final_pdf(doc, *seal)
+    assert caught.value.chars == [NO_FONT]
+    assert "U+F0001" in str(caught.value)
+
+
+def _first_text_input(spec):
+    for item in spec.items():
+        if isinstance(item, Table):
+            for col in item.columns:
+                if col.kind in ("text", "textarea"):
+                    return f"{item.key}-0-{col.key}"
+        elif item.kind in ("text", "textarea") and not item.source:
+            return item.key
+    return None
+
+
+@pytest.mark.parametrize("action", ["draft", "submit"])
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.key)
+def test_saving_a_character_no_font_draws_says_so_next_to_the_field(client, factory, login, spec, action):
+    world = make_world(factory)
+    login(world.rep)
+    filled = world.fill(spec)
+    name = _first_text_input(spec)
+    assert name, f"{spec.key}: no text input"
+    typed = f"王{NO_FONT}（客户）{RARE}"
+    filled.replace(name, typed)
+    response = client.post(new_url(world.project, spec), data=filled.post_data(action))
+    assert response.status_code == 400
+    page = html(response)
+    message = page.get_element_by_id(f"{name}-error").text_content()
+    assert "U+F0001" in message and "空框" in message
+    assert page.get_element_by_id(name).get("aria-invalid") == "true"
+    kept = page.get_element_by_id(name)
+    assert typed in (kept.text_content() if kept.tag == "textarea" else kept.get("value"))
