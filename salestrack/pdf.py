@@ -23,6 +23,8 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from . import pdf_env
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -205,8 +207,8 @@ def render_pdf(doc: dict, template: str | None = None) -> bytes:
 
 # --- Sealing ---
 
-def init_cert(key_path, cert_path, common_name: str = "salestrack 文件签章",
-              org: str = "salestrack", *, key_type: str = "ec", years: int = 20) -> None:
+def init_cert(key_path, cert_path, common_name: str = "销售部 文件签章",
+              org: str = "销售部", *, key_type: str = "ec", years: int = 20) -> None:
     """Create a self-signed seal key (mode 0600) and certificate, both PEM.
 
     EC P-256 by default: pyHanko reloads the key for every signature, which
@@ -290,17 +292,19 @@ def _signer(key_path, cert_path):
     return _signers[stamp]
 
 
-def seal_pdf(pdf_bytes: bytes, key_path, cert_path, *, reason: str, location: str = "") -> bytes:
-    """The PDF with an invisible PAdES (SHA-256) signature by the organisation's seal."""
+def seal_pdf(pdf_bytes: bytes, key_path, cert_path, *, reason: str, location: str = "",
+             field_name: str = "Seal") -> bytes:
+    """The PDF with an invisible PAdES (SHA-256) signature by the organisation's seal,
+    appended as a new revision in the signature field ``field_name``."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
     meta = signers.PdfSignatureMetadata(
-        field_name="Seal", md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+        field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason, location=location or None)
     out = signers.sign_pdf(writer, meta, signer=_signer(key_path, cert_path),
-                           new_field_spec=fields.SigFieldSpec("Seal"),
+                           new_field_spec=fields.SigFieldSpec(field_name),
                            bytes_reserved=8192)
     return out.getvalue()
 
@@ -383,46 +387,148 @@ def _issuer_signature_ok(signer_cert, candidates) -> bool:
     return False
 
 
-def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
-    """Check a sealed PDF: is it signed, unchanged since, and sealed by our certificate?
+def trusted_cert_paths(cert_path) -> list[Path]:
+    """The seal certificates whose signatures count as ours: the current one,
+    the ones it replaced (``<cert>.replaced-<time>``, kept by ``pdf init-cert
+    --force``), and any further paths given. ``cert_path`` is one path or a list."""
+    paths = [Path(p) for p in (cert_path if isinstance(cert_path, (list, tuple)) else [cert_path]) if p]
+    out = []
+    for path in paths:
+        for found in [path, *sorted(path.parent.glob(path.name + ".replaced-*"))]:
+            if found.is_file() and found not in out:
+                out.append(found)
+    return out
 
-    Never raises: anything unreadable comes back with ``error`` set.
+
+def _trusted_certs(cert_path) -> list:
+    certs = []
+    for path in trusted_cert_paths(cert_path):
+        try:
+            certs.append(_load_cert(path))
+        except Exception:  # an unreadable old certificate trusts nothing
+            continue
+    return certs
+
+
+def _valid_at(cert, when: datetime.datetime | None) -> bool:
+    """True if ``when`` (aware) falls in the certificate's validity period."""
+    if when is None:
+        return False
+    validity = cert["tbs_certificate"]["validity"]
+    return validity["not_before"].native <= when <= validity["not_after"].native
+
+
+def _check_signature(sig, trusted: list, total_revisions: int) -> dict:
+    """One embedded signature: who, which revision it covers, intact for that
+    revision, by one of our certificates, and whether the certificate was
+    valid when it signed."""
+    from cryptography import x509 as cx509
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    signer_cert = sig.signer_cert
+    ours = any(signer_cert.dump() == c.dump() for c in trusted)
+    out = {"field": sig.field_name, "revision": sig.signed_revision + 1, "revisions": total_revisions,
+           "signer": signer_cert.subject.native.get("common_name"),
+           "certificate": certificate_info(signer_cert.dump()), "ours": ours,
+           "current": bool(trusted) and signer_cert.dump() == trusted[0].dump(),
+           "intact": False, "whole_file": False, "trusted": False, "valid_then": False,
+           "signed_at": None, "timestamp": None}
+    context = ValidationContext(trust_roots=trusted or None, allow_fetching=False, revocation_mode="soft-fail")
+    status = validate_pdf_signature(sig, context, skip_diff=True)
+    when = status.signer_reported_dt
+    if status.timestamp_validity is not None and status.timestamp_validity.intact:
+        when = status.timestamp_validity.timestamp
+        out["timestamp"] = when.isoformat(timespec="seconds")
+    if when is not None:
+        out["signed_at"] = when.isoformat(timespec="seconds")
+    embedded = [c.chosen for c in sig.signed_data["certificates"] or []]
+    candidates = [cx509.load_der_x509_certificate(c.dump()) for c in [*trusted, *embedded]]
+    out["intact"] = bool(status.intact and status.valid
+                         and status.coverage in (SignatureCoverageLevel.ENTIRE_FILE,
+                                                 SignatureCoverageLevel.ENTIRE_REVISION)
+                         and _cms_untouched(sig) and _issuer_signature_ok(signer_cert, candidates))
+    out["whole_file"] = out["intact"] and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    out["valid_then"] = _valid_at(signer_cert, when)
+    out["trusted"] = bool(out["intact"] and ours and out["valid_then"])
+    return out
+
+
+def _appended_after(reader, revision: int, signatures: list) -> list[str]:
+    """What each revision after ``revision`` (1-based) added, in words: a
+    signature (and whose), a stamp or other annotation, or other changes."""
+    from pyhanko.pdf_utils import generic
+
+    signed_in = {s["revision"]: s for s in signatures}
+    added = []
+    for rev in range(revision, reader.xrefs.total_revisions):
+        if rev + 1 in signed_in:
+            s = signed_in[rev + 1]
+            added.append(f"第 {rev + 1} 版：{'本单位' if s['ours'] else '其他'}签名（{s['signer'] or '未知签署人'}）")
+            continue
+        kinds = set()
+        resolver = reader.get_historical_resolver(rev)
+        for ref in reader.xrefs.explicit_refs_in_revision(rev):
+            try:
+                obj = resolver(ref)
+            except Exception:
+                continue
+            if isinstance(obj, generic.DictionaryObject) and obj.get("/Type") == "/Annot" or \
+                    isinstance(obj, generic.DictionaryObject) and "/Subtype" in obj and "/Rect" in obj:
+                kinds.add("印章" if obj.get("/Subtype") == "/Stamp" else "批注")
+        kinds = kinds or {"其他改动"}
+        added.append(f"第 {rev + 1} 版：" + "、".join(sorted(kinds)))
+    return added or ["文件末尾追加了不属于任何版本的数据"]
+
+
+def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
+    """Check a sealed PDF: every signature and revision, our seal intact, what was appended.
+
+    ``cert_path``: our seal certificate (PEM path) or a list of them; the
+    certificates it replaced are trusted too (see trusted_cert_paths).
+    Returns a dict: ``signatures`` (one per signature, oldest first: field,
+    revision it covers, signer, certificate, ours, intact, whole_file,
+    valid_then, signed_at, timestamp), ``revisions`` (how many the file has),
+    and for our seal (the first signature by one of our certificates, else the
+    first signature) ``signed``, ``intact`` (for the revision it signed),
+    ``whole_file`` (nothing appended after it), ``ours``, ``trusted``,
+    ``valid_then``, ``signer``, ``signed_at``, ``certificate``, ``appended``
+    (what later revisions added, in words). Never raises: anything unreadable
+    comes back with ``error`` set.
     """
-    result = {"signed": False, "intact": False, "trusted": False,
-              "signer": None, "signed_at": None, "certificate": None, "error": None}
+    result = {"signed": False, "intact": False, "whole_file": False, "trusted": False, "ours": False, "current": False,
+              "valid_then": False, "signer": None, "signed_at": None, "certificate": None,
+              "signatures": [], "revisions": 0, "appended": [], "error": None}
     try:
-        from cryptography import x509 as cx509
         from pyhanko.pdf_utils.reader import PdfFileReader
-        from pyhanko.sign.validation import validate_pdf_signature
-        from pyhanko.sign.validation.status import SignatureCoverageLevel
-        from pyhanko_certvalidator import ValidationContext
 
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
-        sigs = reader.embedded_signatures
+        result["revisions"] = reader.xrefs.total_revisions
+        sigs = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
         if not sigs:
             return result
         result["signed"] = True
-        sig = sigs[-1]
-        our_cert = _load_cert(cert_path)
-        context = ValidationContext(trust_roots=[our_cert], allow_fetching=False,
-                                    revocation_mode="soft-fail")
-        status = validate_pdf_signature(sig, context)
-        signer_cert = sig.signer_cert
-        result["signer"] = signer_cert.subject.native.get("common_name")
-        result["certificate"] = certificate_info(signer_cert.dump())
-        if status.signer_reported_dt is not None:
-            result["signed_at"] = status.signer_reported_dt.isoformat(timespec="seconds")
-        embedded = [c.chosen for c in sig.signed_data["certificates"] or []]
-        candidates = [cx509.load_der_x509_certificate(c.dump()) for c in [our_cert, *embedded]]
-        result["intact"] = bool(
-            status.intact and status.valid
-            and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-            and _cms_untouched(sig)
-            and _issuer_signature_ok(signer_cert, candidates))
-        result["trusted"] = bool(result["intact"] and status.trusted
-                                 and signer_cert.dump() == our_cert.dump())
+        trusted = _trusted_certs(cert_path)
+        if not trusted:
+            result["error"] = f"no seal certificate readable at {cert_path}"
+        checked = []
+        for sig in sigs:
+            try:
+                checked.append(_check_signature(sig, trusted, reader.xrefs.total_revisions))
+            except Exception as exc:  # one broken signature does not hide the others
+                checked.append({"field": sig.field_name, "revision": None, "signer": None, "certificate": None,
+                                "ours": False, "current": False, "intact": False, "whole_file": False, "trusted": False,
+                                "valid_then": False, "signed_at": None, "timestamp": None,
+                                "error": f"{type(exc).__name__}: {exc}"[:300]})
+        result["signatures"] = checked
+        primary = next((s for s in checked if s["ours"]), checked[0])
+        for key in ("intact", "whole_file", "trusted", "ours", "current", "valid_then", "signer", "signed_at", "certificate"):
+            result[key] = primary[key]
+        if primary["intact"] and not primary["whole_file"]:
+            result["appended"] = _appended_after(reader, primary["revision"], checked)
     except Exception as exc:  # garbage in: report, never raise
-        result["intact"] = result["trusted"] = False
+        result["intact"] = result["trusted"] = result["whole_file"] = False
         result["error"] = f"{type(exc).__name__}: {exc}"[:500]
     return result
 
@@ -513,7 +619,42 @@ def archive_load(archive_dir, sha: str) -> bytes:
 
 # --- Pipeline ---
 
+class MissingGlyphs(ValueError):
+    """The document holds characters no font of the stack can draw; ``chars`` lists them."""
+
+    def __init__(self, chars: list[str]):
+        super().__init__(pdf_env.missing_glyph_message(chars))
+        self.chars = chars
+
+
+def _texts(value):
+    """Every string in a print document (nested dicts and lists)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
+
+
+def doc_missing_glyphs(doc: dict) -> list[str]:
+    """The distinct characters of the print document that would print as empty boxes."""
+    missing: list[str] = []
+    for text in _texts(doc):
+        missing.extend(ch for ch in pdf_env.missing_glyphs(text) if ch not in missing)
+    return missing
+
+
 def final_pdf(doc: dict, key_path, cert_path) -> bytes:
-    """The approved document rendered and sealed, ready to archive."""
+    """The approved document rendered and sealed, ready to archive.
+
+    Raises MissingGlyphs instead of sealing a character as an empty box (text
+    stored before the save-time check existed can still hold one).
+    """
+    missing = doc_missing_glyphs(doc)
+    if missing:
+        raise MissingGlyphs(missing)
     reason = f"{doc.get('title', '')} {doc.get('number', '')} 已审批".strip()
     return seal_pdf(render_pdf(doc), key_path, cert_path, reason=reason)

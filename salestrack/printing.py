@@ -46,9 +46,38 @@ def print_document(record: Record) -> dict:
 
 
 def verify_url(number: str) -> str:
-    """The verify page of a number under BASE_URL, the same in a request, a CLI task or a test."""
+    """The verify page of a number under base_url(), the same in a request, a CLI task or a test."""
     path = current_app.url_map.bind("localhost").build("archive.verify_number", {"number": number})
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    return base_url() + path
+
+
+def base_url() -> str:
+    """The app's address without a trailing slash: BASE_URL when set, else the
+    address the current request was served at (so a QR code leads to the
+    running app on any host and port), else http://127.0.0.1:$PORT (5000)."""
+    import os
+
+    from flask import has_request_context, request
+    configured = (current_app.config.get("BASE_URL") or "").strip()
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+
+
+def seal_paths() -> tuple[str, str, list[str]]:
+    """(seal key, seal certificate, every certificate whose seals count as ours),
+    from SEAL_KEY_PATH, SEAL_CERT_PATH and SEAL_TRUSTED_CERTS."""
+    config = current_app.config
+    extra = [p for p in (config.get("SEAL_TRUSTED_CERTS") or "").split(":") if p.strip()]
+    return config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"], [config["SEAL_CERT_PATH"], *extra]
+
+
+def seal_names() -> dict:
+    """The names a new seal certificate carries: ORGANIZATION's 文件签章."""
+    org = current_app.config.get("ORGANIZATION") or "销售部"
+    return {"common_name": f"{org} 文件签章", "org": org}
 
 
 def _timeline(record: Record) -> list[dict]:
@@ -90,10 +119,15 @@ def preview_pdf(record: Record) -> bytes:
 
 def archive_final(record: Record) -> ArchivedPdf:
     """On final approval: render once, seal, store by SHA-256 and record it.
-    Called inside the approving transaction."""
+    Called inside the approving transaction; raises OperationError (nothing
+    sealed) when the sheet holds a character no print font can draw."""
     config = current_app.config
-    pdf.ensure_cert(config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"])
-    sealed = pdf.final_pdf(print_document(record), config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"])
+    from .operations import OperationError
+    pdf.ensure_cert(config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"], **seal_names())
+    try:
+        sealed = pdf.final_pdf(print_document(record), config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"])
+    except pdf.MissingGlyphs as e:  # never seal an empty box: the approval waits for a correction
+        raise OperationError(f"无法归档：{e}。请退回填写人修改后再审批。") from None
     sha = pdf.archive_store(config["ARCHIVE_DIR"], sealed)
     archived = db.session.query(ArchivedPdf).filter_by(sha256=sha).one_or_none()
     if archived is None:
