@@ -292,20 +292,62 @@ def _signer(key_path, cert_path):
     return _signers[stamp]
 
 
+def _pdfa_signer_class():
+    """pyHanko's PdfSigner, except that it declares only the PAdES extension of
+    PDF 1.7 (ESIC): for an EC key it would also declare ISO/TS 32002, whose
+    base version PDF 2.0 is not allowed in PDF/A-3 (ISO 19005-3 is PDF 1.7)."""
+    from pyhanko.sign import signers
+    from pyhanko.sign.signers.pdf_signer import _ensure_esic_ext
+
+    class PdfASigner(signers.PdfSigner):
+        def register_extensions(self, pdf_out, *, md_algorithm: str):
+            _ensure_esic_ext(pdf_out)
+    return PdfASigner
+
+
+def _agree_producer(writer) -> None:
+    """Make the Info dictionary's /Producer the one pyHanko writes into XMP
+    (pdf:Producer), so the two agree after sealing as PDF/A requires
+    (ISO 19005-3 6.6.2.3.1); pyHanko would otherwise append to Info only."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+
+    info_ref = writer.trailer_view.get_value_as_reference("/Info") if "/Info" in writer.trailer_view else None
+    if info_ref is None:
+        return
+    info = info_ref.get_object()
+    info[generic.NameObject("/Producer")] = generic.TextStringObject(VENDOR)
+    writer.mark_update(info_ref)
+
+
 def seal_pdf(pdf_bytes: bytes, key_path, cert_path, *, reason: str, location: str = "",
-             field_name: str = "Seal") -> bytes:
+             field_name: str = "Seal", timestamper=None) -> bytes:
     """The PDF with an invisible PAdES (SHA-256) signature by the organisation's seal,
-    appended as a new revision in the signature field ``field_name``."""
+    appended as a new revision in the signature field ``field_name``; a PDF/A-3
+    input stays PDF/A-3 (version 1.7, Info and XMP agreeing).
+
+    ``timestamper``: a pyHanko TimeStamper (see timestamper_for); with it the
+    seal carries an RFC 3161 time-stamp and the validation data of our
+    certificate (PAdES B-LT)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+    _agree_producer(writer)
+    signer = _signer(key_path, cert_path)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason, location=location or None)
-    out = signers.sign_pdf(writer, meta, signer=_signer(key_path, cert_path),
-                           new_field_spec=fields.SigFieldSpec(field_name),
-                           bytes_reserved=8192)
+    if timestamper is not None:
+        from pyhanko_certvalidator import ValidationContext
+        meta = signers.PdfSignatureMetadata(
+            field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+            reason=reason, location=location or None, embed_validation_info=True, use_pades_lta=False,
+            validation_context=ValidationContext(trust_roots=[signer.signing_cert], allow_fetching=False,
+                                                 revocation_mode="soft-fail"))
+    pdf_signer = _pdfa_signer_class()(meta, signer=signer, timestamper=timestamper,
+                                      new_field_spec=fields.SigFieldSpec(field_name))
+    out = pdf_signer.sign_pdf(writer, bytes_reserved=8192 if timestamper is None else 32768)
     return out.getvalue()
 
 
