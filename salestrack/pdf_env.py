@@ -9,9 +9,21 @@ CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC")
 
 # The printed sheets' font stack, in the order of pdf.css's font-family: the
 # department's usual face, then the fonts that draw what it lacks — CJK
-# Extension A/B names (HanaMinA/HanaMinB, Debian fonts-hanazono) and emoji
-# typed on phones (fonts-noto-color-emoji). A test keeps pdf.css in step.
-FONT_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "HanaMinA", "HanaMinB", "Noto Color Emoji")
+# Extension A/B names (Noto Sans CJK SC, HanaMinA/HanaMinB from Debian
+# fonts-noto-cjk and fonts-hanazono) — and last the emoji typed on phones
+# (fonts-noto-color-emoji), declared in pdf.css as "Sheet Emoji" with a
+# unicode-range: listed plainly (or as "Emoji", a fontconfig alias of it),
+# Pango draws digits with it as colour images.
+# A test keeps pdf.css in step with these.
+FONT_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "HanaMinA", "HanaMinB")
+EMOJI_FAMILY = "Noto Color Emoji"
+EMOJI_RANGES = ((0x200D, 0x200D), (0x20E3, 0x20E3), (0x2300, 0x23FF), (0x2600, 0x27BF), (0x2B00, 0x2BFF),
+                (0xFE0F, 0xFE0F), (0x1F000, 0x1FAFF), (0xE0020, 0xE007F))
+
+
+def emoji_unicode_range() -> str:
+    """EMOJI_RANGES as a CSS unicode-range value ('U+200D, U+2300-23FF, …')."""
+    return ", ".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in EMOJI_RANGES)
 
 # Code points that shape other characters and draw nothing themselves:
 # zero-width joiner/non-joiner, variation selectors, emoji tag characters.
@@ -53,21 +65,25 @@ def font_file(family: str) -> tuple[str, int] | None:
 
 @functools.lru_cache(maxsize=1)
 def printable_codepoints() -> frozenset:
-    """Every code point some font of FONT_FAMILIES maps to a glyph (read with
-    fontTools from the font files' cmaps). Computed once per process (~0.5 s)."""
+    """Every code point some font of FONT_FAMILIES maps to a glyph, and those
+    of EMOJI_FAMILY within EMOJI_RANGES (read with fontTools from the font
+    files' cmaps). Computed once per process (~0.5 s)."""
     from fontTools.ttLib import TTFont
 
     points = set()
-    for family in FONT_FAMILIES:
+    for family in (*FONT_FAMILIES, EMOJI_FAMILY):
         found = font_file(family)
         if found is None:
             continue
         path, index = found
         font = TTFont(path, fontNumber=index, lazy=True)
         try:
-            points.update(font.getBestCmap() or {})
+            cmap = font.getBestCmap() or {}
         finally:
             font.close()
+        if family == EMOJI_FAMILY:
+            cmap = [cp for cp in cmap if any(a <= cp <= b for a, b in EMOJI_RANGES)]
+        points.update(cmap)
     return frozenset(points)
 
 
@@ -100,7 +116,7 @@ def warn_if_pdf_prerequisites_missing(log) -> None:
     if cjk_font_family() is None:
         log.warning("No Simplified Chinese font found (install fonts-wqy-microhei or "
                     "fonts-noto-cjk): PDFs will show empty boxes instead of Chinese text.")
-    absent = [family for family in FONT_FAMILIES if font_file(family) is None]
+    absent = [family for family in (*FONT_FAMILIES, EMOJI_FAMILY) if font_file(family) is None]
     if absent:
         log.warning("Fonts of the PDF stack are missing (%s; install fonts-noto-cjk, fonts-hanazono, "
                     "fonts-noto-color-emoji): characters only they draw are refused on save.",

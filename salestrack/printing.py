@@ -2,6 +2,8 @@
 draft preview, and the sealed final PDF archived on approval."""
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 
 from . import pdf
@@ -36,11 +38,15 @@ def print_document(record: Record) -> dict:
             "at": local_time(sig.at) if sig else "", "hash": sig.content_hash[:12] if sig else ""})
     names = user_names()
     doc["signatures"] = signatures
+    files = _file_names(record)
     doc["revisions"] = [{"number": r.number, "author": names.get(r.author_id, ""), "at": local_time(r.at),
-                         "changes": r.changes or []} for r in record.revisions]
+                         "changes": [_named_files(c, files) for c in r.changes or []]} for r in record.revisions]
     doc["timeline"] = _timeline(record)
     doc["record_keeping"] = _record_keeping(record, current) if record.sheet == "customer_info" else []
+    if doc["record_keeping"]:  # the block prints each of its labels once, in the paper's order
+        doc["sections"] = _without_labels(doc["sections"], {item["label"] for item in doc["record_keeping"]})
     doc["content_hash"] = content_hash(record.data or {})
+    doc["organization"] = current_app.config.get("ORGANIZATION") or "销售部"
     doc["verify_url"] = verify_url(record.number) if "archive.verify_number" in current_app.view_functions else None
     return doc
 
@@ -97,8 +103,39 @@ def _timeline(record: Record) -> list[dict]:
     return out
 
 
+_ATTACHMENT_REF = re.compile(r"附件#(\d+)")
+
+
+def _file_names(record: Record) -> dict[int, str]:
+    """{attachment id: file name} of every file ever uploaded to the record."""
+    from .models import Attachment
+    import sqlalchemy as sa
+    rows = db.session.execute(sa.select(Attachment.id, Attachment.filename).where(Attachment.record_id == record.id))
+    return {row.id: row.filename for row in rows}
+
+
+def _named_files(change: dict, files: dict[int, str]) -> dict:
+    """A revision's change with '附件#4' (a file no longer at hand when it was
+    recorded) replaced by that file's name."""
+    def name(match):
+        return files.get(int(match.group(1)), match.group(0))
+    return {key: _ATTACHMENT_REF.sub(name, value) if isinstance(value, str) else value
+            for key, value in change.items()}
+
+
+def _without_labels(sections: list[dict], labels: set[str]) -> list[dict]:
+    """The sections without the fields of these labels; a section left empty goes too."""
+    out = []
+    for section in sections:
+        items = [i for i in section["items"] if i.get("type") == "table" or i.get("label") not in labels]
+        if items:
+            out.append({**section, "items": items})
+    return out
+
+
 def _record_keeping(record: Record, current: dict) -> list[dict]:
-    """客户基本信息表's foot: who registered, entered, collected, reviewed."""
+    """客户基本信息表's foot in the paper's order (paper-forms-toolkit.md, part 2,
+    correction 1): registered, entered, collected, review mark, reviewer, revisions."""
     names = user_names()
     review = current.get(0)
     collector = (record.data or {}).get("collector")
@@ -106,8 +143,8 @@ def _record_keeping(record: Record, current: dict) -> list[dict]:
         {"label": "信息登记日期", "value": local_time(record.created_at, "%Y-%m-%d")},
         {"label": "信息录入人", "value": record.author.name},
         {"label": "信息采集人", "value": names.get(collector, "") if isinstance(collector, int) else ""},
-        {"label": "信息审核人", "value": _signer_text(review) if review else ""},
         {"label": "信息审核标记", "value": DECISIONS.get(review.decision, "") if review else "未审核"},
+        {"label": "信息审核人", "value": _signer_text(review) if review else ""},
         {"label": "信息修改记录", "value": f"共 {len(record.revisions)} 版，见末页"},
     ]
 

@@ -10,12 +10,22 @@ from salestrack.formkit import registry
 from salestrack.formkit.printable import printable
 from salestrack.formkit.spec import Table
 
-from glyph_check import drawn_and_boxes
+from glyph_check import drawn_and_boxes, emoji_font_chars
 from tests.sheet_samples import html, make_world, new_url
 
 SPECS = registry.all_specs()
 RARE = "𠮷野 刘䶮 王㛃 👍"  # CJK Ext-B, Ext-A names and an emoji typed on a phone
 NO_FONT = "\U000F0001"  # a private-use character no installed font draws
+
+
+OTHER_NOTE = "现场安装指导"
+SAMPLE_VALUES = {
+    "int": lambda f, i: i + 1, "date": lambda f, i: "2026-12-03", "time": lambda f, i: "14:30",
+    "datetime": lambda f, i: "2026-12-03T14:30",
+    "choice": lambda f, i: f.choices[0],
+    "checks": lambda f, i: {"values": [f.choices[0], *(["其他"] if "其他" in f.choices[1:] else [])],
+                            "other": OTHER_NOTE if "其他" in f.choices[1:] else ""},
+}
 
 
 def stress_record(spec, rows: int = 40, text_chars: int = 10_000) -> dict:
@@ -27,8 +37,8 @@ def stress_record(spec, rows: int = 40, text_chars: int = 10_000) -> dict:
         if field.kind == "textarea":
             return f"{RARE}，第 {i + 1} 次电话沟通，客户同意安排技术交流。" if cell else long_text
         if field.kind == "text":
-            return f"{RARE} {i + 1}"
-        return None
+            return "0510-85216688" if field.print_as == "unbroken" else f"{RARE} {i + 1}"
+        return SAMPLE_VALUES.get(field.kind, lambda f, i: None)(field, i)
     data = {}
     for item in spec.items():
         if isinstance(item, Table):
@@ -41,9 +51,13 @@ def stress_record(spec, rows: int = 40, text_chars: int = 10_000) -> dict:
 
 def test_css_font_stack_is_the_checked_stack_and_installed():
     css = (pdf.STATIC_DIR / "css" / "pdf.css").read_text()
-    stacks = {tuple(f.strip().strip('"') for f in m.split(",")) for m in re.findall(r"font-family:\s*([^;]+);", css)}
-    assert stacks == {(*pdf_env.FONT_FAMILIES, "sans-serif")}
-    assert [f for f in pdf_env.FONT_FAMILIES if pdf_env.font_file(f) is None] == [], \
+    stacks = {tuple(f.strip().strip('"') for f in m.split(",")) for m in re.findall(r"font-family:\s*([^;]+);", css)
+              if "," in m}
+    assert stacks == {(*pdf_env.FONT_FAMILIES, "Sheet Emoji", "sans-serif")}
+    emoji = re.search(r'@font-face\s*{[^}]*font-family:\s*"Sheet Emoji";[^}]*src:\s*local\("([^"]+)"\);'
+                      r'[^}]*unicode-range:\s*([^;]+);', css)
+    assert emoji and emoji.groups() == (pdf_env.EMOJI_FAMILY, pdf_env.emoji_unicode_range())
+    assert [f for f in (*pdf_env.FONT_FAMILIES, pdf_env.EMOJI_FAMILY) if pdf_env.font_file(f) is None] == [], \
         "install fonts-noto-cjk fonts-hanazono fonts-noto-color-emoji (bin/setup does)"
 
 
@@ -61,6 +75,7 @@ def test_every_sheet_prints_every_glyph_of_rare_names_40_rows_and_long_text(spec
     assert boxes == set(), f"printed as empty boxes: {sorted(boxes)}"
     missing = set(RARE.replace(" ", "")) - drawn
     assert missing == set(), f"not drawn with a glyph: {sorted(missing)}"
+    assert emoji_font_chars(body) <= {"👍"}, "only emoji may be drawn with the colour emoji font"
 
 
 def test_a_document_with_an_unprintable_character_is_never_sealed(seal):
