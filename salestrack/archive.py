@@ -34,6 +34,12 @@ def _cert_path():
     return seal_paths()[2]
 
 
+def _verify(data: bytes) -> dict:
+    """pdf.verify_pdf with our seal certificates and the trusted time-stamp authorities."""
+    from .printing import tsa_cert_paths
+    return pdf.verify_pdf(data, _cert_path(), tsa_cert_paths())
+
+
 def versions_of(record: Record) -> list[ArchivedPdf]:
     """Every sealed PDF of a record, oldest first: one per final approval."""
     return list(db.session.scalars(
@@ -73,9 +79,9 @@ def check_archived(archived: ArchivedPdf) -> FileCheck:
         return FileCheck(archived, None, "归档文件缺失")
     except pdf.ArchiveCorrupt:
         data = pdf.archive_path(_archive_dir(), archived.sha256).read_bytes()
-        seal = pdf.verify_pdf(data, _cert_path())
+        seal = _verify(data)
         return FileCheck(archived, seal, "归档文件的内容与其 SHA-256 不符（文件已被改动）：" + what_changed(seal))
-    seal = pdf.verify_pdf(data, _cert_path())
+    seal = _verify(data)
     return FileCheck(archived, seal, seal_problem(seal))
 
 
@@ -138,7 +144,7 @@ def check_upload(data: bytes) -> UploadCheck:
     """Looks the file up by its SHA-256 and checks its seal; nothing is stored."""
     sha = hashlib.sha256(data).hexdigest()
     archived = db.session.scalar(sa.select(ArchivedPdf).where(ArchivedPdf.sha256 == sha))
-    return UploadCheck(sha, len(data), archived, pdf.verify_pdf(data, _cert_path()), claimed_number(data))
+    return UploadCheck(sha, len(data), archived, _verify(data), claimed_number(data))
 
 
 def claimed_number(data: bytes) -> str | None:

@@ -46,6 +46,7 @@ class Defaults:
     # An RFC 3161 time-stamp authority (URL); when set, seals carry a trusted
     # time-stamp and validation data (PAdES B-LT).
     TSA_URL = ""
+    TSA_CERTS = ""  # the TSA's root certificates (PEM paths, ":"-separated) whose time-stamps are trusted
     VERIFY_MAX_BYTES = 20 * 1024 * 1024  # largest PDF the verify page accepts
     MAIL_SERVER = None  # SMTP host; no mail is sent unless set
     MAIL_PORT = 25

@@ -320,15 +320,38 @@ def _agree_producer(writer) -> None:
     writer.mark_update(info_ref)
 
 
+def timestamper_for(url: str | None, timeout: float = 10.0):
+    """A pyHanko TimeStamper posting RFC 3161 requests to ``url`` (the TSA_URL
+    setting) with the standard library's HTTP client; None when no URL is set."""
+    if not url:
+        return None
+    import asyncio
+
+    from asn1crypto import tsp
+    from pyhanko.sign.timestamps.api import TimeStamper
+
+    class UrllibTimeStamper(TimeStamper):
+        def _post(self, req):
+            http_request = urllib.request.Request(url, data=req.dump(), method="POST",
+                                                  headers={"Content-Type": "application/timestamp-query"})
+            with urllib.request.urlopen(http_request, timeout=timeout) as response:
+                return tsp.TimeStampResp.load(response.read())
+
+        async def async_request_tsa_response(self, req):
+            return await asyncio.get_running_loop().run_in_executor(None, self._post, req)
+    return UrllibTimeStamper()
+
+
 def seal_pdf(pdf_bytes: bytes, key_path, cert_path, *, reason: str, location: str = "",
-             field_name: str = "Seal", timestamper=None) -> bytes:
+             field_name: str = "Seal", timestamper=None, tsa_certs=()) -> bytes:
     """The PDF with an invisible PAdES (SHA-256) signature by the organisation's seal,
     appended as a new revision in the signature field ``field_name``; a PDF/A-3
     input stays PDF/A-3 (version 1.7, Info and XMP agreeing).
 
     ``timestamper``: a pyHanko TimeStamper (see timestamper_for); with it the
     seal carries an RFC 3161 time-stamp and the validation data of our
-    certificate (PAdES B-LT)."""
+    certificate and the TSA's chain up to one of ``tsa_certs`` (PEM paths of
+    the TSA's root certificates) — PAdES B-LT."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -343,8 +366,9 @@ def seal_pdf(pdf_bytes: bytes, key_path, cert_path, *, reason: str, location: st
         meta = signers.PdfSignatureMetadata(
             field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
             reason=reason, location=location or None, embed_validation_info=True, use_pades_lta=False,
-            validation_context=ValidationContext(trust_roots=[signer.signing_cert], allow_fetching=False,
-                                                 revocation_mode="soft-fail"))
+            validation_context=ValidationContext(
+                trust_roots=[signer.signing_cert, *(_load_cert(p) for p in tsa_certs)],
+                allow_fetching=False, revocation_mode="soft-fail"))
     pdf_signer = _pdfa_signer_class()(meta, signer=signer, timestamper=timestamper,
                                       new_field_spec=fields.SigFieldSpec(field_name))
     out = pdf_signer.sign_pdf(writer, bytes_reserved=8192 if timestamper is None else 32768)
@@ -460,7 +484,7 @@ def _valid_at(cert, when: datetime.datetime | None) -> bool:
     return validity["not_before"].native <= when <= validity["not_after"].native
 
 
-def _check_signature(sig, trusted: list, total_revisions: int) -> dict:
+def _check_signature(sig, trusted: list, total_revisions: int, tsa_roots: list = ()) -> dict:
     """One embedded signature: who, which revision it covers, intact for that
     revision, by one of our certificates, and whether the certificate was
     valid when it signed."""
@@ -476,13 +500,18 @@ def _check_signature(sig, trusted: list, total_revisions: int) -> dict:
            "certificate": certificate_info(signer_cert.dump()), "ours": ours,
            "current": bool(trusted) and signer_cert.dump() == trusted[0].dump(),
            "intact": False, "whole_file": False, "trusted": False, "valid_then": False,
-           "signed_at": None, "timestamp": None}
+           "signed_at": None, "timestamp": None, "timestamp_trusted": False}
     context = ValidationContext(trust_roots=trusted or None, allow_fetching=False, revocation_mode="soft-fail")
-    status = validate_pdf_signature(sig, context, skip_diff=True)
+    ts_context = ValidationContext(trust_roots=list(tsa_roots) or None, allow_fetching=False,
+                                   revocation_mode="soft-fail")
+    status = validate_pdf_signature(sig, context, ts_validation_context=ts_context, skip_diff=True)
     when = status.signer_reported_dt
-    if status.timestamp_validity is not None and status.timestamp_validity.intact:
-        when = status.timestamp_validity.timestamp
-        out["timestamp"] = when.isoformat(timespec="seconds")
+    stamp = status.timestamp_validity
+    if stamp is not None and stamp.intact and stamp.valid:
+        out["timestamp"] = stamp.timestamp.isoformat(timespec="seconds")
+        out["timestamp_trusted"] = bool(stamp.trusted and tsa_roots)
+        if out["timestamp_trusted"]:
+            when = stamp.timestamp
     if when is not None:
         out["signed_at"] = when.isoformat(timespec="seconds")
     embedded = [c.chosen for c in sig.signed_data["certificates"] or []]
@@ -497,9 +526,64 @@ def _check_signature(sig, trusted: list, total_revisions: int) -> dict:
     return out
 
 
+VALIDATION_DATA = "验证数据（DSS，长期验证用）"
+
+
+def _dss_refs(resolver, root_ref) -> set:
+    """The references a revision's document security store is made of: the
+    catalog (which points to it), the DSS, its VRI entries and the
+    certificate, OCSP and CRL streams they list. Empty without a DSS."""
+    from pyhanko.pdf_utils import generic
+
+    try:
+        root = resolver(root_ref)
+        if "/DSS" not in root:
+            return set()
+        refs = {root_ref}
+        todo = [root.raw_get("/DSS")]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, generic.IndirectObject):
+                if item.reference in refs:
+                    continue
+                refs.add(item.reference)
+                item = item.get_object()
+            if isinstance(item, generic.StreamObject):
+                continue
+            if isinstance(item, generic.DictionaryObject):
+                todo.extend(item.raw_get(k) for k in item if k in ("/Certs", "/OCSPs", "/CRLs", "/VRI", "/Cert",
+                                                                    "/OCSP", "/CRL") or k.startswith("/") and len(k) == 41)
+            elif isinstance(item, generic.ArrayObject):
+                todo.extend(item)
+        return refs
+    except Exception:
+        return set()
+
+
+def _same_page_tree(reader, rev: int, root) -> bool:
+    """True if the catalog still points to the page tree of the previous revision."""
+    try:
+        before = reader.get_historical_resolver(rev - 1)(reader.root_ref)
+        return repr(root.raw_get("/Pages")) == repr(before.raw_get("/Pages"))
+    except Exception:
+        return False
+
+
+def _only_annots_changed(reader, rev: int, ref, page) -> bool:
+    """True if the page object differs from its previous revision in /Annots only."""
+    try:
+        before = reader.get_historical_resolver(rev - 1)(ref)
+    except Exception:
+        return False
+    keys = (set(page) | set(before)) - {"/Annots"}
+    return all(repr(page.raw_get(k)) == repr(before.raw_get(k)) if k in page and k in before else False
+               for k in keys)
+
+
 def _appended_after(reader, revision: int, signatures: list) -> list[str]:
     """What each revision after ``revision`` (1-based) added, in words: a
-    signature (and whose), a stamp or other annotation, or other changes."""
+    signature (and whose), a stamp or other annotation, validation data
+    (VALIDATION_DATA: a PAdES B-LT document security store), or other changes."""
     from pyhanko.pdf_utils import generic
 
     signed_in = {s["revision"]: s for s in signatures}
@@ -511,27 +595,45 @@ def _appended_after(reader, revision: int, signatures: list) -> list[str]:
             continue
         kinds = set()
         resolver = reader.get_historical_resolver(rev)
+        validation_refs = _dss_refs(resolver, reader.root_ref)
         for ref in reader.xrefs.explicit_refs_in_revision(rev):
             try:
                 obj = resolver(ref)
             except Exception:
                 continue
-            if isinstance(obj, generic.DictionaryObject) and obj.get("/Type") == "/Annot" or \
-                    isinstance(obj, generic.DictionaryObject) and "/Subtype" in obj and "/Rect" in obj:
+            if isinstance(obj, generic.DictionaryObject) and (obj.get("/Type") == "/Annot" or
+                                                              ("/Subtype" in obj and "/Rect" in obj)):
                 kinds.add("印章" if obj.get("/Subtype") == "/Stamp" else "批注")
+            elif validation_refs and ref in validation_refs and ref != reader.root_ref:
+                kinds.add(VALIDATION_DATA)
+            elif isinstance(obj, generic.StreamObject) and obj.get("/Type") in ("/XRef", "/Metadata"):
+                continue  # the revision's own cross-reference table; XMP dates every incremental save
+            elif ref == reader.root_ref and _same_page_tree(reader, rev, obj):
+                continue  # the catalog points to the new form fields, DSS or metadata; pages unchanged
+            elif isinstance(obj, generic.DictionaryObject) and obj.get("/Type") == "/Page" \
+                    and _only_annots_changed(reader, rev, ref, obj):
+                continue  # the page now lists the new annotation; its content is untouched
+            else:
+                kinds.add("其他改动")
         kinds = kinds or {"其他改动"}
+        if len(kinds) > 1:
+            kinds.discard(VALIDATION_DATA)
         added.append(f"第 {rev + 1} 版：" + "、".join(sorted(kinds)))
     return added or ["文件末尾追加了不属于任何版本的数据"]
 
 
-def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
+def verify_pdf(pdf_bytes: bytes, cert_path, tsa_certs=()) -> dict:
     """Check a sealed PDF: every signature and revision, our seal intact, what was appended.
 
     ``cert_path``: our seal certificate (PEM path) or a list of them; the
     certificates it replaced are trusted too (see trusted_cert_paths).
+    ``tsa_certs``: PEM paths of the time-stamp authorities whose RFC 3161
+    time-stamps are trusted; a trusted time-stamp, not the signer's own clock,
+    then decides whether our certificate was valid when it sealed.
     Returns a dict: ``signatures`` (one per signature, oldest first: field,
     revision it covers, signer, certificate, ours, intact, whole_file,
-    valid_then, signed_at, timestamp), ``revisions`` (how many the file has),
+    valid_then, signed_at, timestamp, timestamp_trusted), ``revisions`` (how
+    many the file has), ``validation_data`` (the file embeds a DSS: PAdES B-LT),
     and for our seal (the first signature by one of our certificates, else the
     first signature) ``signed``, ``intact`` (for the revision it signed),
     ``whole_file`` (nothing appended after it), ``ours``, ``trusted``,
@@ -541,12 +643,14 @@ def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
     """
     result = {"signed": False, "intact": False, "whole_file": False, "trusted": False, "ours": False, "current": False,
               "valid_then": False, "signer": None, "signed_at": None, "certificate": None,
-              "signatures": [], "revisions": 0, "appended": [], "error": None}
+              "timestamp": None, "timestamp_trusted": False,
+              "signatures": [], "revisions": 0, "appended": [], "validation_data": False, "error": None}
     try:
         from pyhanko.pdf_utils.reader import PdfFileReader
 
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
         result["revisions"] = reader.xrefs.total_revisions
+        result["validation_data"] = "/DSS" in reader.root
         sigs = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
         if not sigs:
             return result
@@ -557,18 +661,22 @@ def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
         checked = []
         for sig in sigs:
             try:
-                checked.append(_check_signature(sig, trusted, reader.xrefs.total_revisions))
+                checked.append(_check_signature(sig, trusted, reader.xrefs.total_revisions,
+                                                [_load_cert(p) for p in tsa_certs or ()]))
             except Exception as exc:  # one broken signature does not hide the others
                 checked.append({"field": sig.field_name, "revision": None, "signer": None, "certificate": None,
                                 "ours": False, "current": False, "intact": False, "whole_file": False, "trusted": False,
-                                "valid_then": False, "signed_at": None, "timestamp": None,
+                                "valid_then": False, "signed_at": None, "timestamp": None, "timestamp_trusted": False,
                                 "error": f"{type(exc).__name__}: {exc}"[:300]})
         result["signatures"] = checked
         primary = next((s for s in checked if s["ours"]), checked[0])
-        for key in ("intact", "whole_file", "trusted", "ours", "current", "valid_then", "signer", "signed_at", "certificate"):
+        for key in ("intact", "whole_file", "trusted", "ours", "current", "valid_then", "signer", "signed_at",
+                    "certificate", "timestamp", "timestamp_trusted"):
             result[key] = primary[key]
         if primary["intact"] and not primary["whole_file"]:
-            result["appended"] = _appended_after(reader, primary["revision"], checked)
+            appended = _appended_after(reader, primary["revision"], checked)
+            result["appended"] = [a for a in appended if not a.endswith(VALIDATION_DATA)]
+            result["whole_file"] = not result["appended"]  # only validation data came after the seal
     except Exception as exc:  # garbage in: report, never raise
         result["intact"] = result["trusted"] = result["whole_file"] = False
         result["error"] = f"{type(exc).__name__}: {exc}"[:500]
@@ -689,8 +797,9 @@ def doc_missing_glyphs(doc: dict) -> list[str]:
     return missing
 
 
-def final_pdf(doc: dict, key_path, cert_path) -> bytes:
-    """The approved document rendered and sealed, ready to archive.
+def final_pdf(doc: dict, key_path, cert_path, *, timestamper=None, tsa_certs=()) -> bytes:
+    """The approved document rendered and sealed, ready to archive; with a
+    ``timestamper`` (timestamper_for(TSA_URL)) the seal is PAdES B-LT.
 
     Raises MissingGlyphs instead of sealing a character as an empty box (text
     stored before the save-time check existed can still hold one).
@@ -699,4 +808,5 @@ def final_pdf(doc: dict, key_path, cert_path) -> bytes:
     if missing:
         raise MissingGlyphs(missing)
     reason = f"{doc.get('title', '')} {doc.get('number', '')} 已审批".strip()
-    return seal_pdf(render_pdf(doc), key_path, cert_path, reason=reason)
+    return seal_pdf(render_pdf(doc), key_path, cert_path, reason=reason, timestamper=timestamper,
+                    tsa_certs=tsa_certs)

@@ -80,6 +80,11 @@ def seal_paths() -> tuple[str, str, list[str]]:
     return config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"], [config["SEAL_CERT_PATH"], *extra]
 
 
+def tsa_cert_paths() -> list[str]:
+    """The time-stamp authorities' certificates (TSA_CERTS) whose time-stamps verify as trusted."""
+    return [p for p in (current_app.config.get("TSA_CERTS") or "").split(":") if p.strip()]
+
+
 def seal_names() -> dict:
     """The names a new seal certificate carries: ORGANIZATION's 文件签章."""
     org = current_app.config.get("ORGANIZATION") or "销售部"
@@ -161,8 +166,9 @@ def archive_final(record: Record) -> ArchivedPdf:
     config = current_app.config
     from .operations import OperationError
     pdf.ensure_cert(config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"], **seal_names())
+    doc = print_document(record)
     try:
-        sealed = pdf.final_pdf(print_document(record), config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"])
+        sealed = _seal(doc)
     except pdf.MissingGlyphs as e:  # never seal an empty box: the approval waits for a correction
         raise OperationError(f"无法归档：{e}。请退回填写人修改后再审批。") from None
     sha = pdf.archive_store(config["ARCHIVE_DIR"], sealed)
@@ -173,6 +179,24 @@ def archive_final(record: Record) -> ArchivedPdf:
         db.session.add(archived)
     record.pdf_sha256 = sha
     return archived
+
+
+def _seal(doc: dict) -> bytes:
+    """The sealed final PDF; time-stamped (PAdES B-LT) when TSA_URL is set. An
+    unreachable or failing time-stamp authority does not stop an approval: the
+    seal is made without a time-stamp and the failure logged."""
+    config = current_app.config
+    key, cert = config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"]
+    timestamper = pdf.timestamper_for(config.get("TSA_URL"))
+    if timestamper is not None:
+        try:
+            return pdf.final_pdf(doc, key, cert, timestamper=timestamper, tsa_certs=tsa_cert_paths())
+        except pdf.MissingGlyphs:
+            raise
+        except Exception:
+            current_app.logger.exception("time-stamp authority %s failed; sealing without a time-stamp",
+                                         config.get("TSA_URL"))
+    return pdf.final_pdf(doc, key, cert)
 
 
 def archived_bytes(record: Record, sha256: str | None = None) -> bytes:
