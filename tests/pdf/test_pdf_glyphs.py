@@ -118,3 +118,27 @@ def test_saving_a_character_no_font_draws_says_so_next_to_the_field(client, fact
     assert page.get_element_by_id(name).get("aria-invalid") == "true"
     kept = page.get_element_by_id(name)
     assert typed in (kept.text_content() if kept.tag == "textarea" else kept.get("value"))
+
+
+def test_approving_a_sheet_stored_with_an_unprintable_character_is_refused_and_nothing_sealed(app, factory):
+    """Text saved before the check existed can still hold such a character: the
+    final signature is refused with the reason, and nothing is archived."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from salestrack import operations
+    from salestrack.extensions import db
+    from salestrack.models import ArchivedPdf
+    from tests.archive_helpers import approve, file_sheet, make_people
+    people = make_people(factory)
+    spec = registry.get("phone_log")
+    record, _ = file_sheet(factory, people, spec, rows=1)
+    record.data["calls"][0]["content"] = f"客户王{NO_FONT}来电"
+    flag_modified(record, "data")
+    db.session.commit()
+    with pytest.raises(operations.OperationError) as refused:
+        approve(record, spec, people.author)
+    assert "U+F0001" in refused.value.message and "退回" in refused.value.message
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ArchivedPdf)) == 0
+    assert db.session.get(type(record), record.id).status != "approved"
