@@ -93,6 +93,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.testing:
         from .pdf_env import warn_if_pdf_prerequisites_missing
         warn_if_pdf_prerequisites_missing(log)
+        if not app.config.get("BASE_URL") and not app.debug:
+            log.warning("SALESTRACK_BASE_URL is not set: QR codes and links in final PDFs and mails use the "
+                        "address each request was served at; set it to the address users reach the app by.")
     return app
 
 

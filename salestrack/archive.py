@@ -30,7 +30,15 @@ def _archive_dir():
 
 
 def _cert_path():
-    return current_app.config["SEAL_CERT_PATH"]
+    """Every certificate whose seals count as ours (see printing.seal_paths)."""
+    from .printing import seal_paths
+    return seal_paths()[2]
+
+
+def _verify(data: bytes) -> dict:
+    """pdf.verify_pdf with our seal certificates and the trusted time-stamp authorities."""
+    from .printing import tsa_cert_paths
+    return pdf.verify_pdf(data, _cert_path(), tsa_cert_paths())
 
 
 def versions_of(record: Record) -> list[ArchivedPdf]:
@@ -71,14 +79,37 @@ def check_archived(archived: ArchivedPdf) -> FileCheck:
     except FileNotFoundError:
         return FileCheck(archived, None, "归档文件缺失")
     except pdf.ArchiveCorrupt:
-        return FileCheck(archived, None, "归档文件的内容与其 SHA-256 不符（文件已被改动）")
-    seal = pdf.verify_pdf(data, _cert_path())
-    problem = None
+        data = pdf.archive_path(_archive_dir(), archived.sha256).read_bytes()
+        seal = _verify(data)
+        return FileCheck(archived, seal, "归档文件的内容与其 SHA-256 不符（文件已被改动）：" + what_changed(seal))
+    seal = _verify(data)
+    return FileCheck(archived, seal, seal_problem(seal))
+
+
+def what_changed(seal: dict) -> str:
+    """How a file differs from what our seal signed, in words, from verify_pdf's report."""
+    if not seal["signed"]:
+        return "文件中已没有电子签章"
     if not seal["intact"]:
-        problem = "电子签章无效（签章后文件被改动，或签章损坏）"
-    elif not seal["trusted"]:
-        problem = "电子签章不是由本单位的签章证书签署"
-    return FileCheck(archived, seal, problem)
+        return "签章所覆盖的内容被改动（或文件被另存），签章无效"
+    if seal["appended"]:
+        return "本单位签章完好，签章后追加了：" + "；".join(seal["appended"])
+    return "签章完好，文件其他部分被改动"
+
+
+def seal_problem(seal: dict) -> str | None:
+    """What is wrong with a file's seal for an archived copy, in words; None if nothing."""
+    if not seal["signed"]:
+        return "没有电子签章"
+    if not seal["intact"]:
+        return "电子签章无效（签章后文件被改动，或签章损坏）"
+    if not seal["ours"]:
+        return "电子签章不是由本单位的签章证书签署"
+    if not seal["valid_then"]:
+        return "签章时本单位签章证书不在有效期内"
+    if not seal["whole_file"]:
+        return "签章后文件被追加了内容：" + "；".join(seal["appended"])
+    return None
 
 
 def check_all() -> tuple[int, list[str]]:
@@ -114,7 +145,7 @@ def check_upload(data: bytes) -> UploadCheck:
     """Looks the file up by its SHA-256 and checks its seal; nothing is stored."""
     sha = hashlib.sha256(data).hexdigest()
     archived = db.session.scalar(sa.select(ArchivedPdf).where(ArchivedPdf.sha256 == sha))
-    return UploadCheck(sha, len(data), archived, pdf.verify_pdf(data, _cert_path()), claimed_number(data))
+    return UploadCheck(sha, len(data), archived, _verify(data), claimed_number(data))
 
 
 def claimed_number(data: bytes) -> str | None:

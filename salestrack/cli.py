@@ -104,8 +104,8 @@ def demo_command(once, password, scale, sheets):
 @pdf_cli.command("init-cert")
 @click.option("--if-missing", is_flag=True, help="Do nothing when the seal exists already.")
 @click.option("--force", is_flag=True, help="Replace an existing seal (the old files are kept beside it).")
-@click.option("--common-name", default="salestrack 文件签章", show_default=True, help="The certificate's name.")
-@click.option("--org", default="salestrack", show_default=True, help="The organisation named in the certificate.")
+@click.option("--common-name", default=None, help="The certificate's name (default: ORGANIZATION 文件签章).")
+@click.option("--org", default=None, help="The organisation named in the certificate (default: ORGANIZATION).")
 def init_cert(if_missing, force, common_name, org):
     """Create a self-signed seal key and certificate at SEAL_KEY_PATH / SEAL_CERT_PATH."""
     from . import pdf
@@ -123,7 +123,9 @@ def init_cert(if_missing, force, common_name, org):
     for path in present:
         path.rename(path.with_name(f"{path.name}.replaced-{stamp}"))
         click.echo(f"kept the old {path.name} as {path.name}.replaced-{stamp}")
-    pdf.init_cert(key, cert, common_name=common_name, org=org)
+    from .printing import seal_names
+    names = seal_names()
+    pdf.init_cert(key, cert, common_name=common_name or names["common_name"], org=org or names["org"])
     info = pdf.certificate_info(cert)
     click.echo(f"created seal {cert} ({info['subject']}, SHA-256 {info['fingerprint']})")
 

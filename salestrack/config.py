@@ -38,11 +38,22 @@ class Defaults:
     ARCHIVE_DIR = None  # default instance/archive
     SEAL_KEY_PATH = None  # default instance/seal/key.pem
     SEAL_CERT_PATH = None  # default instance/seal/cert.pem
+    # Further seal certificates (PEM paths, separated by ":") whose seals count
+    # as ours, besides SEAL_CERT_PATH and the ones it replaced (*.replaced-*).
+    SEAL_TRUSTED_CERTS = ""
+    # Who holds the seal: named in the certificate a fresh install creates.
+    ORGANIZATION = "销售部"
+    # An RFC 3161 time-stamp authority (URL); when set, seals carry a trusted
+    # time-stamp and validation data (PAdES B-LT).
+    TSA_URL = ""
+    TSA_CERTS = ""  # the TSA's root certificates (PEM paths, ":"-separated) whose time-stamps are trusted
     VERIFY_MAX_BYTES = 20 * 1024 * 1024  # largest PDF the verify page accepts
     MAIL_SERVER = None  # SMTP host; no mail is sent unless set
     MAIL_PORT = 25
     MAIL_SENDER = "salestrack@localhost"
-    BASE_URL = "http://127.0.0.1:5000"
+    # The address printed in final PDFs' QR codes and mails. Unset: the served
+    # request's own address (a warning at start in production).
+    BASE_URL = ""
     DEMO_PASSWORD = "demo"
 
 

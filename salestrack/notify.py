@@ -59,9 +59,14 @@ def notify(user: User | None, kind: str, message: str, link: str | None = None,
             "server": config["MAIL_SERVER"], "port": int(config.get("MAIL_PORT") or 25),
             "sender": config["MAIL_SENDER"], "to": user.email, "name": user.name,
             "subject": SUBJECT_PREFIX + KINDS[kind][1] + (f"：{record.number}" if record is not None else ""),
-            "body": _body(user.name, message, _absolute(config["BASE_URL"], link)),
+            "body": _body(user.name, message, _absolute(_base_url(), link)),
         })
     return notification
+
+
+def _base_url() -> str:
+    from .printing import base_url
+    return base_url()
 
 
 def _absolute(base_url: str, link: str | None) -> str | None:

@@ -23,6 +23,8 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from . import pdf_env
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -205,8 +207,8 @@ def render_pdf(doc: dict, template: str | None = None) -> bytes:
 
 # --- Sealing ---
 
-def init_cert(key_path, cert_path, common_name: str = "salestrack 文件签章",
-              org: str = "salestrack", *, key_type: str = "ec", years: int = 20) -> None:
+def init_cert(key_path, cert_path, common_name: str = "销售部 文件签章",
+              org: str = "销售部", *, key_type: str = "ec", years: int = 20) -> None:
     """Create a self-signed seal key (mode 0600) and certificate, both PEM.
 
     EC P-256 by default: pyHanko reloads the key for every signature, which
@@ -290,18 +292,86 @@ def _signer(key_path, cert_path):
     return _signers[stamp]
 
 
-def seal_pdf(pdf_bytes: bytes, key_path, cert_path, *, reason: str, location: str = "") -> bytes:
-    """The PDF with an invisible PAdES (SHA-256) signature by the organisation's seal."""
+def _pdfa_signer_class():
+    """pyHanko's PdfSigner, except that it declares only the PAdES extension of
+    PDF 1.7 (ESIC): for an EC key it would also declare ISO/TS 32002, whose
+    base version PDF 2.0 is not allowed in PDF/A-3 (ISO 19005-3 is PDF 1.7)."""
+    from pyhanko.sign import signers
+    from pyhanko.sign.signers.pdf_signer import _ensure_esic_ext
+
+    class PdfASigner(signers.PdfSigner):
+        def register_extensions(self, pdf_out, *, md_algorithm: str):
+            _ensure_esic_ext(pdf_out)
+    return PdfASigner
+
+
+def _agree_producer(writer) -> None:
+    """Make the Info dictionary's /Producer the one pyHanko writes into XMP
+    (pdf:Producer), so the two agree after sealing as PDF/A requires
+    (ISO 19005-3 6.6.2.3.1); pyHanko would otherwise append to Info only."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+
+    info_ref = writer.trailer_view.get_value_as_reference("/Info") if "/Info" in writer.trailer_view else None
+    if info_ref is None:
+        return
+    info = info_ref.get_object()
+    info[generic.NameObject("/Producer")] = generic.TextStringObject(VENDOR)
+    writer.mark_update(info_ref)
+
+
+def timestamper_for(url: str | None, timeout: float = 10.0):
+    """A pyHanko TimeStamper posting RFC 3161 requests to ``url`` (the TSA_URL
+    setting) with the standard library's HTTP client; None when no URL is set."""
+    if not url:
+        return None
+    import asyncio
+
+    from asn1crypto import tsp
+    from pyhanko.sign.timestamps.api import TimeStamper
+
+    class UrllibTimeStamper(TimeStamper):
+        def _post(self, req):
+            http_request = urllib.request.Request(url, data=req.dump(), method="POST",
+                                                  headers={"Content-Type": "application/timestamp-query"})
+            with urllib.request.urlopen(http_request, timeout=timeout) as response:
+                return tsp.TimeStampResp.load(response.read())
+
+        async def async_request_tsa_response(self, req):
+            return await asyncio.get_running_loop().run_in_executor(None, self._post, req)
+    return UrllibTimeStamper()
+
+
+def seal_pdf(pdf_bytes: bytes, key_path, cert_path, *, reason: str, location: str = "",
+             field_name: str = "Seal", timestamper=None, tsa_certs=()) -> bytes:
+    """The PDF with an invisible PAdES (SHA-256) signature by the organisation's seal,
+    appended as a new revision in the signature field ``field_name``; a PDF/A-3
+    input stays PDF/A-3 (version 1.7, Info and XMP agreeing).
+
+    ``timestamper``: a pyHanko TimeStamper (see timestamper_for); with it the
+    seal carries an RFC 3161 time-stamp and the validation data of our
+    certificate and the TSA's chain up to one of ``tsa_certs`` (PEM paths of
+    the TSA's root certificates) — PAdES B-LT."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+    _agree_producer(writer)
+    signer = _signer(key_path, cert_path)
     meta = signers.PdfSignatureMetadata(
-        field_name="Seal", md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+        field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason, location=location or None)
-    out = signers.sign_pdf(writer, meta, signer=_signer(key_path, cert_path),
-                           new_field_spec=fields.SigFieldSpec("Seal"),
-                           bytes_reserved=8192)
+    if timestamper is not None:
+        from pyhanko_certvalidator import ValidationContext
+        meta = signers.PdfSignatureMetadata(
+            field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+            reason=reason, location=location or None, embed_validation_info=True, use_pades_lta=False,
+            validation_context=ValidationContext(
+                trust_roots=[signer.signing_cert, *(_load_cert(p) for p in tsa_certs)],
+                allow_fetching=False, revocation_mode="soft-fail"))
+    pdf_signer = _pdfa_signer_class()(meta, signer=signer, timestamper=timestamper,
+                                      new_field_spec=fields.SigFieldSpec(field_name))
+    out = pdf_signer.sign_pdf(writer, bytes_reserved=8192 if timestamper is None else 32768)
     return out.getvalue()
 
 
@@ -383,46 +453,232 @@ def _issuer_signature_ok(signer_cert, candidates) -> bool:
     return False
 
 
-def verify_pdf(pdf_bytes: bytes, cert_path) -> dict:
-    """Check a sealed PDF: is it signed, unchanged since, and sealed by our certificate?
+def trusted_cert_paths(cert_path) -> list[Path]:
+    """The seal certificates whose signatures count as ours: the current one,
+    the ones it replaced (``<cert>.replaced-<time>``, kept by ``pdf init-cert
+    --force``), and any further paths given. ``cert_path`` is one path or a list."""
+    paths = [Path(p) for p in (cert_path if isinstance(cert_path, (list, tuple)) else [cert_path]) if p]
+    out = []
+    for path in paths:
+        for found in [path, *sorted(path.parent.glob(path.name + ".replaced-*"))]:
+            if found.is_file() and found not in out:
+                out.append(found)
+    return out
 
-    Never raises: anything unreadable comes back with ``error`` set.
-    """
-    result = {"signed": False, "intact": False, "trusted": False,
-              "signer": None, "signed_at": None, "certificate": None, "error": None}
+
+def _trusted_certs(cert_path) -> list:
+    certs = []
+    for path in trusted_cert_paths(cert_path):
+        try:
+            certs.append(_load_cert(path))
+        except Exception:  # an unreadable old certificate trusts nothing
+            continue
+    return certs
+
+
+def _valid_at(cert, when: datetime.datetime | None) -> bool:
+    """True if ``when`` (aware) falls in the certificate's validity period."""
+    if when is None:
+        return False
+    validity = cert["tbs_certificate"]["validity"]
+    return validity["not_before"].native <= when <= validity["not_after"].native
+
+
+def _check_signature(sig, trusted: list, total_revisions: int, tsa_roots: list = ()) -> dict:
+    """One embedded signature: who, which revision it covers, intact for that
+    revision, by one of our certificates, and whether the certificate was
+    valid when it signed."""
+    from cryptography import x509 as cx509
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    signer_cert = sig.signer_cert
+    ours = any(signer_cert.dump() == c.dump() for c in trusted)
+    out = {"field": sig.field_name, "revision": sig.signed_revision + 1, "revisions": total_revisions,
+           "signer": signer_cert.subject.native.get("common_name"),
+           "certificate": certificate_info(signer_cert.dump()), "ours": ours,
+           "current": bool(trusted) and signer_cert.dump() == trusted[0].dump(),
+           "intact": False, "whole_file": False, "trusted": False, "valid_then": False,
+           "signed_at": None, "timestamp": None, "timestamp_trusted": False}
+    context = ValidationContext(trust_roots=trusted or None, allow_fetching=False, revocation_mode="soft-fail")
+    ts_context = ValidationContext(trust_roots=list(tsa_roots) or None, allow_fetching=False,
+                                   revocation_mode="soft-fail")
+    status = validate_pdf_signature(sig, context, ts_validation_context=ts_context, skip_diff=True)
+    when = status.signer_reported_dt
+    stamp = status.timestamp_validity
+    if stamp is not None and stamp.intact and stamp.valid:
+        out["timestamp"] = stamp.timestamp.isoformat(timespec="seconds")
+        out["timestamp_trusted"] = bool(stamp.trusted and tsa_roots)
+        if out["timestamp_trusted"]:
+            when = stamp.timestamp
+    if when is not None:
+        out["signed_at"] = when.isoformat(timespec="seconds")
+    embedded = [c.chosen for c in sig.signed_data["certificates"] or []]
+    candidates = [cx509.load_der_x509_certificate(c.dump()) for c in [*trusted, *embedded]]
+    out["intact"] = bool(status.intact and status.valid
+                         and status.coverage in (SignatureCoverageLevel.ENTIRE_FILE,
+                                                 SignatureCoverageLevel.ENTIRE_REVISION)
+                         and _cms_untouched(sig) and _issuer_signature_ok(signer_cert, candidates))
+    out["whole_file"] = out["intact"] and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    out["valid_then"] = _valid_at(signer_cert, when)
+    out["trusted"] = bool(out["intact"] and ours and out["valid_then"])
+    return out
+
+
+VALIDATION_DATA = "验证数据（DSS，长期验证用）"
+
+
+def _dss_refs(resolver, root_ref) -> set:
+    """The references a revision's document security store is made of: the
+    catalog (which points to it), the DSS, its VRI entries and the
+    certificate, OCSP and CRL streams they list. Empty without a DSS."""
+    from pyhanko.pdf_utils import generic
+
     try:
-        from cryptography import x509 as cx509
+        root = resolver(root_ref)
+        if "/DSS" not in root:
+            return set()
+        refs = {root_ref}
+        todo = [root.raw_get("/DSS")]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, generic.IndirectObject):
+                if item.reference in refs:
+                    continue
+                refs.add(item.reference)
+                item = item.get_object()
+            if isinstance(item, generic.StreamObject):
+                continue
+            if isinstance(item, generic.DictionaryObject):
+                todo.extend(item.raw_get(k) for k in item if k in ("/Certs", "/OCSPs", "/CRLs", "/VRI", "/Cert",
+                                                                    "/OCSP", "/CRL") or k.startswith("/") and len(k) == 41)
+            elif isinstance(item, generic.ArrayObject):
+                todo.extend(item)
+        return refs
+    except Exception:
+        return set()
+
+
+def _same_page_tree(reader, rev: int, root) -> bool:
+    """True if the catalog still points to the page tree of the previous revision."""
+    try:
+        before = reader.get_historical_resolver(rev - 1)(reader.root_ref)
+        return repr(root.raw_get("/Pages")) == repr(before.raw_get("/Pages"))
+    except Exception:
+        return False
+
+
+def _only_annots_changed(reader, rev: int, ref, page) -> bool:
+    """True if the page object differs from its previous revision in /Annots only."""
+    try:
+        before = reader.get_historical_resolver(rev - 1)(ref)
+    except Exception:
+        return False
+    keys = (set(page) | set(before)) - {"/Annots"}
+    return all(repr(page.raw_get(k)) == repr(before.raw_get(k)) if k in page and k in before else False
+               for k in keys)
+
+
+def _appended_after(reader, revision: int, signatures: list) -> list[str]:
+    """What each revision after ``revision`` (1-based) added, in words: a
+    signature (and whose), a stamp or other annotation, validation data
+    (VALIDATION_DATA: a PAdES B-LT document security store), or other changes."""
+    from pyhanko.pdf_utils import generic
+
+    signed_in = {s["revision"]: s for s in signatures}
+    added = []
+    for rev in range(revision, reader.xrefs.total_revisions):
+        if rev + 1 in signed_in:
+            s = signed_in[rev + 1]
+            added.append(f"第 {rev + 1} 版：{'本单位' if s['ours'] else '其他'}签名（{s['signer'] or '未知签署人'}）")
+            continue
+        kinds = set()
+        resolver = reader.get_historical_resolver(rev)
+        validation_refs = _dss_refs(resolver, reader.root_ref)
+        for ref in reader.xrefs.explicit_refs_in_revision(rev):
+            try:
+                obj = resolver(ref)
+            except Exception:
+                continue
+            if isinstance(obj, generic.DictionaryObject) and (obj.get("/Type") == "/Annot" or
+                                                              ("/Subtype" in obj and "/Rect" in obj)):
+                kinds.add("印章" if obj.get("/Subtype") == "/Stamp" else "批注")
+            elif validation_refs and ref in validation_refs and ref != reader.root_ref:
+                kinds.add(VALIDATION_DATA)
+            elif isinstance(obj, generic.StreamObject) and obj.get("/Type") in ("/XRef", "/Metadata"):
+                continue  # the revision's own cross-reference table; XMP dates every incremental save
+            elif ref == reader.root_ref and _same_page_tree(reader, rev, obj):
+                continue  # the catalog points to the new form fields, DSS or metadata; pages unchanged
+            elif isinstance(obj, generic.DictionaryObject) and obj.get("/Type") == "/Page" \
+                    and _only_annots_changed(reader, rev, ref, obj):
+                continue  # the page now lists the new annotation; its content is untouched
+            else:
+                kinds.add("其他改动")
+        kinds = kinds or {"其他改动"}
+        if len(kinds) > 1:
+            kinds.discard(VALIDATION_DATA)
+        added.append(f"第 {rev + 1} 版：" + "、".join(sorted(kinds)))
+    return added or ["文件末尾追加了不属于任何版本的数据"]
+
+
+def verify_pdf(pdf_bytes: bytes, cert_path, tsa_certs=()) -> dict:
+    """Check a sealed PDF: every signature and revision, our seal intact, what was appended.
+
+    ``cert_path``: our seal certificate (PEM path) or a list of them; the
+    certificates it replaced are trusted too (see trusted_cert_paths).
+    ``tsa_certs``: PEM paths of the time-stamp authorities whose RFC 3161
+    time-stamps are trusted; a trusted time-stamp, not the signer's own clock,
+    then decides whether our certificate was valid when it sealed.
+    Returns a dict: ``signatures`` (one per signature, oldest first: field,
+    revision it covers, signer, certificate, ours, intact, whole_file,
+    valid_then, signed_at, timestamp, timestamp_trusted), ``revisions`` (how
+    many the file has), ``validation_data`` (the file embeds a DSS: PAdES B-LT),
+    and for our seal (the first signature by one of our certificates, else the
+    first signature) ``signed``, ``intact`` (for the revision it signed),
+    ``whole_file`` (nothing appended after it), ``ours``, ``trusted``,
+    ``valid_then``, ``signer``, ``signed_at``, ``certificate``, ``appended``
+    (what later revisions added, in words). Never raises: anything unreadable
+    comes back with ``error`` set.
+    """
+    result = {"signed": False, "intact": False, "whole_file": False, "trusted": False, "ours": False, "current": False,
+              "valid_then": False, "signer": None, "signed_at": None, "certificate": None,
+              "timestamp": None, "timestamp_trusted": False,
+              "signatures": [], "revisions": 0, "appended": [], "validation_data": False, "error": None}
+    try:
         from pyhanko.pdf_utils.reader import PdfFileReader
-        from pyhanko.sign.validation import validate_pdf_signature
-        from pyhanko.sign.validation.status import SignatureCoverageLevel
-        from pyhanko_certvalidator import ValidationContext
 
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
-        sigs = reader.embedded_signatures
+        result["revisions"] = reader.xrefs.total_revisions
+        result["validation_data"] = "/DSS" in reader.root
+        sigs = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
         if not sigs:
             return result
         result["signed"] = True
-        sig = sigs[-1]
-        our_cert = _load_cert(cert_path)
-        context = ValidationContext(trust_roots=[our_cert], allow_fetching=False,
-                                    revocation_mode="soft-fail")
-        status = validate_pdf_signature(sig, context)
-        signer_cert = sig.signer_cert
-        result["signer"] = signer_cert.subject.native.get("common_name")
-        result["certificate"] = certificate_info(signer_cert.dump())
-        if status.signer_reported_dt is not None:
-            result["signed_at"] = status.signer_reported_dt.isoformat(timespec="seconds")
-        embedded = [c.chosen for c in sig.signed_data["certificates"] or []]
-        candidates = [cx509.load_der_x509_certificate(c.dump()) for c in [our_cert, *embedded]]
-        result["intact"] = bool(
-            status.intact and status.valid
-            and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-            and _cms_untouched(sig)
-            and _issuer_signature_ok(signer_cert, candidates))
-        result["trusted"] = bool(result["intact"] and status.trusted
-                                 and signer_cert.dump() == our_cert.dump())
+        trusted = _trusted_certs(cert_path)
+        if not trusted:
+            result["error"] = f"no seal certificate readable at {cert_path}"
+        checked = []
+        for sig in sigs:
+            try:
+                checked.append(_check_signature(sig, trusted, reader.xrefs.total_revisions,
+                                                [_load_cert(p) for p in tsa_certs or ()]))
+            except Exception as exc:  # one broken signature does not hide the others
+                checked.append({"field": sig.field_name, "revision": None, "signer": None, "certificate": None,
+                                "ours": False, "current": False, "intact": False, "whole_file": False, "trusted": False,
+                                "valid_then": False, "signed_at": None, "timestamp": None, "timestamp_trusted": False,
+                                "error": f"{type(exc).__name__}: {exc}"[:300]})
+        result["signatures"] = checked
+        primary = next((s for s in checked if s["ours"]), checked[0])
+        for key in ("intact", "whole_file", "trusted", "ours", "current", "valid_then", "signer", "signed_at",
+                    "certificate", "timestamp", "timestamp_trusted"):
+            result[key] = primary[key]
+        if primary["intact"] and not primary["whole_file"]:
+            appended = _appended_after(reader, primary["revision"], checked)
+            result["appended"] = [a for a in appended if not a.endswith(VALIDATION_DATA)]
+            result["whole_file"] = not result["appended"]  # only validation data came after the seal
     except Exception as exc:  # garbage in: report, never raise
-        result["intact"] = result["trusted"] = False
+        result["intact"] = result["trusted"] = result["whole_file"] = False
         result["error"] = f"{type(exc).__name__}: {exc}"[:500]
     return result
 
@@ -513,7 +769,44 @@ def archive_load(archive_dir, sha: str) -> bytes:
 
 # --- Pipeline ---
 
-def final_pdf(doc: dict, key_path, cert_path) -> bytes:
-    """The approved document rendered and sealed, ready to archive."""
+class MissingGlyphs(ValueError):
+    """The document holds characters no font of the stack can draw; ``chars`` lists them."""
+
+    def __init__(self, chars: list[str]):
+        super().__init__(pdf_env.missing_glyph_message(chars))
+        self.chars = chars
+
+
+def _texts(value):
+    """Every string in a print document (nested dicts and lists)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
+
+
+def doc_missing_glyphs(doc: dict) -> list[str]:
+    """The distinct characters of the print document that would print as empty boxes."""
+    missing: list[str] = []
+    for text in _texts(doc):
+        missing.extend(ch for ch in pdf_env.missing_glyphs(text) if ch not in missing)
+    return missing
+
+
+def final_pdf(doc: dict, key_path, cert_path, *, timestamper=None, tsa_certs=()) -> bytes:
+    """The approved document rendered and sealed, ready to archive; with a
+    ``timestamper`` (timestamper_for(TSA_URL)) the seal is PAdES B-LT.
+
+    Raises MissingGlyphs instead of sealing a character as an empty box (text
+    stored before the save-time check existed can still hold one).
+    """
+    missing = doc_missing_glyphs(doc)
+    if missing:
+        raise MissingGlyphs(missing)
     reason = f"{doc.get('title', '')} {doc.get('number', '')} 已审批".strip()
-    return seal_pdf(render_pdf(doc), key_path, cert_path, reason=reason)
+    return seal_pdf(render_pdf(doc), key_path, cert_path, reason=reason, timestamper=timestamper,
+                    tsa_certs=tsa_certs)

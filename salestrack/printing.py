@@ -2,6 +2,8 @@
 draft preview, and the sealed final PDF archived on approval."""
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 
 from . import pdf
@@ -36,19 +38,57 @@ def print_document(record: Record) -> dict:
             "at": local_time(sig.at) if sig else "", "hash": sig.content_hash[:12] if sig else ""})
     names = user_names()
     doc["signatures"] = signatures
+    files = _file_names(record)
     doc["revisions"] = [{"number": r.number, "author": names.get(r.author_id, ""), "at": local_time(r.at),
-                         "changes": r.changes or []} for r in record.revisions]
+                         "changes": [_named_files(c, files) for c in r.changes or []]} for r in record.revisions]
     doc["timeline"] = _timeline(record)
     doc["record_keeping"] = _record_keeping(record, current) if record.sheet == "customer_info" else []
+    if doc["record_keeping"]:  # the block prints each of its labels once, in the paper's order
+        doc["sections"] = _without_labels(doc["sections"], {item["label"] for item in doc["record_keeping"]})
     doc["content_hash"] = content_hash(record.data or {})
+    doc["organization"] = current_app.config.get("ORGANIZATION") or "销售部"
     doc["verify_url"] = verify_url(record.number) if "archive.verify_number" in current_app.view_functions else None
     return doc
 
 
 def verify_url(number: str) -> str:
-    """The verify page of a number under BASE_URL, the same in a request, a CLI task or a test."""
+    """The verify page of a number under base_url(), the same in a request, a CLI task or a test."""
     path = current_app.url_map.bind("localhost").build("archive.verify_number", {"number": number})
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    return base_url() + path
+
+
+def base_url() -> str:
+    """The app's address without a trailing slash: BASE_URL when set, else the
+    address the current request was served at (so a QR code leads to the
+    running app on any host and port), else http://127.0.0.1:$PORT (5000)."""
+    import os
+
+    from flask import has_request_context, request
+    configured = (current_app.config.get("BASE_URL") or "").strip()
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+
+
+def seal_paths() -> tuple[str, str, list[str]]:
+    """(seal key, seal certificate, every certificate whose seals count as ours),
+    from SEAL_KEY_PATH, SEAL_CERT_PATH and SEAL_TRUSTED_CERTS."""
+    config = current_app.config
+    extra = [p for p in (config.get("SEAL_TRUSTED_CERTS") or "").split(":") if p.strip()]
+    return config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"], [config["SEAL_CERT_PATH"], *extra]
+
+
+def tsa_cert_paths() -> list[str]:
+    """The time-stamp authorities' certificates (TSA_CERTS) whose time-stamps verify as trusted."""
+    return [p for p in (current_app.config.get("TSA_CERTS") or "").split(":") if p.strip()]
+
+
+def seal_names() -> dict:
+    """The names a new seal certificate carries: ORGANIZATION's 文件签章."""
+    org = current_app.config.get("ORGANIZATION") or "销售部"
+    return {"common_name": f"{org} 文件签章", "org": org}
 
 
 def _timeline(record: Record) -> list[dict]:
@@ -68,8 +108,39 @@ def _timeline(record: Record) -> list[dict]:
     return out
 
 
+_ATTACHMENT_REF = re.compile(r"附件#(\d+)")
+
+
+def _file_names(record: Record) -> dict[int, str]:
+    """{attachment id: file name} of every file ever uploaded to the record."""
+    from .models import Attachment
+    import sqlalchemy as sa
+    rows = db.session.execute(sa.select(Attachment.id, Attachment.filename).where(Attachment.record_id == record.id))
+    return {row.id: row.filename for row in rows}
+
+
+def _named_files(change: dict, files: dict[int, str]) -> dict:
+    """A revision's change with '附件#4' (a file no longer at hand when it was
+    recorded) replaced by that file's name."""
+    def name(match):
+        return files.get(int(match.group(1)), match.group(0))
+    return {key: _ATTACHMENT_REF.sub(name, value) if isinstance(value, str) else value
+            for key, value in change.items()}
+
+
+def _without_labels(sections: list[dict], labels: set[str]) -> list[dict]:
+    """The sections without the fields of these labels; a section left empty goes too."""
+    out = []
+    for section in sections:
+        items = [i for i in section["items"] if i.get("type") == "table" or i.get("label") not in labels]
+        if items:
+            out.append({**section, "items": items})
+    return out
+
+
 def _record_keeping(record: Record, current: dict) -> list[dict]:
-    """客户基本信息表's foot: who registered, entered, collected, reviewed."""
+    """客户基本信息表's foot in the paper's order (paper-forms-toolkit.md, part 2,
+    correction 1): registered, entered, collected, review mark, reviewer, revisions."""
     names = user_names()
     review = current.get(0)
     collector = (record.data or {}).get("collector")
@@ -77,8 +148,8 @@ def _record_keeping(record: Record, current: dict) -> list[dict]:
         {"label": "信息登记日期", "value": local_time(record.created_at, "%Y-%m-%d")},
         {"label": "信息录入人", "value": record.author.name},
         {"label": "信息采集人", "value": names.get(collector, "") if isinstance(collector, int) else ""},
-        {"label": "信息审核人", "value": _signer_text(review) if review else ""},
         {"label": "信息审核标记", "value": DECISIONS.get(review.decision, "") if review else "未审核"},
+        {"label": "信息审核人", "value": _signer_text(review) if review else ""},
         {"label": "信息修改记录", "value": f"共 {len(record.revisions)} 版，见末页"},
     ]
 
@@ -90,10 +161,16 @@ def preview_pdf(record: Record) -> bytes:
 
 def archive_final(record: Record) -> ArchivedPdf:
     """On final approval: render once, seal, store by SHA-256 and record it.
-    Called inside the approving transaction."""
+    Called inside the approving transaction; raises OperationError (nothing
+    sealed) when the sheet holds a character no print font can draw."""
     config = current_app.config
-    pdf.ensure_cert(config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"])
-    sealed = pdf.final_pdf(print_document(record), config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"])
+    from .operations import OperationError
+    pdf.ensure_cert(config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"], **seal_names())
+    doc = print_document(record)
+    try:
+        sealed = _seal(doc)
+    except pdf.MissingGlyphs as e:  # never seal an empty box: the approval waits for a correction
+        raise OperationError(f"无法归档：{e}。请退回填写人修改后再审批。") from None
     sha = pdf.archive_store(config["ARCHIVE_DIR"], sealed)
     archived = db.session.query(ArchivedPdf).filter_by(sha256=sha).one_or_none()
     if archived is None:
@@ -102,6 +179,24 @@ def archive_final(record: Record) -> ArchivedPdf:
         db.session.add(archived)
     record.pdf_sha256 = sha
     return archived
+
+
+def _seal(doc: dict) -> bytes:
+    """The sealed final PDF; time-stamped (PAdES B-LT) when TSA_URL is set. An
+    unreachable or failing time-stamp authority does not stop an approval: the
+    seal is made without a time-stamp and the failure logged."""
+    config = current_app.config
+    key, cert = config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"]
+    timestamper = pdf.timestamper_for(config.get("TSA_URL"))
+    if timestamper is not None:
+        try:
+            return pdf.final_pdf(doc, key, cert, timestamper=timestamper, tsa_certs=tsa_cert_paths())
+        except pdf.MissingGlyphs:
+            raise
+        except Exception:
+            current_app.logger.exception("time-stamp authority %s failed; sealing without a time-stamp",
+                                         config.get("TSA_URL"))
+    return pdf.final_pdf(doc, key, cert)
 
 
 def archived_bytes(record: Record, sha256: str | None = None) -> bytes:

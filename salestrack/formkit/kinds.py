@@ -26,6 +26,7 @@ from wtforms.fields.choices import SelectFieldBase
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 
+from ..pdf_env import missing_glyph_message, missing_glyphs
 from .spec import OTHER, OTHER_SUFFIX, Field
 
 REQUIRED = "此项为必填项"
@@ -73,7 +74,9 @@ def _bad_char(ch: str) -> bool:
 
 
 def clean_text(raw: str, *, multiline: bool, limit: int) -> str | None:
-    """Trimmed text, line breaks normalised; control characters refused."""
+    """Trimmed text, line breaks normalised; control characters refused, and
+    characters no font of the printed sheets can draw (they would be sealed as
+    empty boxes, see pdf_env.FONT_FAMILIES)."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     if not multiline:
         text = text.replace("\n", " ").replace("\t", " ")
@@ -82,6 +85,9 @@ def clean_text(raw: str, *, multiline: bool, limit: int) -> str | None:
         raise Invalid("含有无法保存的控制字符")
     if len(text) > limit:
         raise Invalid(f"内容过长，最多 {limit} 字")
+    missing = missing_glyphs(text)
+    if missing:
+        raise Invalid(missing_glyph_message(missing))
     return text or None
 
 

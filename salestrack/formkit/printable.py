@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .kinds import display
-from .spec import FormSpec, Table
+from .kinds import checks_note, display
+from .spec import OTHER, FormSpec, Table
 
 
 def printable(spec: FormSpec, record: dict, user_names: dict | None = None) -> dict:
@@ -43,6 +43,7 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None) -> d
             date_entry,
         ],
         "note": spec.note,
+        "landscape": spec.landscape,
         "sections": sections,
         "slots": [{"key": slot.key, "label": slot.label, "comment_label": slot.comment_label}
                   for slot in spec.slots],
@@ -52,13 +53,53 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None) -> d
 def _item(item, data: dict, names: dict) -> dict:
     if isinstance(item, Table):
         rows = data.get(item.key) if isinstance(data.get(item.key), list) else []
+        widths, classes = column_layout(item)
         return {"type": "table", "key": item.key, "label": item.label,
-                "columns": [col.label for col in item.columns],
+                "columns": [col.label for col in item.columns], "widths": widths, "classes": classes,
                 "rows": [[display(col, row.get(col.key), **names) for col in item.columns]
                          for row in rows if isinstance(row, dict)]}
-    return {"type": "field", "key": item.key, "label": item.label,
-            "value": display(item, data.get(item.key), **names),
-            "kind": item.kind, "wide": item.wide}
+    out = {"type": "field", "key": item.key, "label": item.label,
+           "value": display(item, data.get(item.key), **names),
+           "kind": item.kind, "wide": item.wide}
+    if item.kind in ("choice", "checks") and item.choices:
+        out["options"] = options(item, data.get(item.key))
+    return out
+
+
+# Relative printed width of a table column by the kind of its content: 序号
+# narrow, dates and times wide enough not to break, free text widest.
+COLUMN_WEIGHTS = {"int": 3.5, "time": 5.5, "date": 9, "datetime": 10, "money": 8, "percent": 5.5,
+                  "choice": 8, "checks": 12, "user": 7, "files": 12, "text": 9, "textarea": 20}
+PRINT_AS_WEIGHTS = {"narrow": 3.5, "unbroken": 12, "wide": 20}
+UNBROKEN_KINDS = {"int", "time", "date", "money", "percent"}
+
+
+def column_layout(table: Table) -> tuple[list[float], list[str]]:
+    """A table's printed column widths (percent of the table, summing to 100)
+    and cell classes ('unbroken': never split a value; 'keep-all': split only
+    at spaces), from each column's kind or its print_as option."""
+    weights = [PRINT_AS_WEIGHTS.get(col.print_as) or COLUMN_WEIGHTS.get(col.kind, 9) for col in table.columns]
+    total = sum(weights) or 1
+    widths = [round(100 * w / total, 2) for w in weights]
+    classes = ["unbroken" if col.kind in UNBROKEN_KINDS or col.print_as == "unbroken"
+               else "keep-all" if col.kind == "datetime" else "" for col in table.columns]
+    return widths, classes
+
+
+def options(field, value) -> list[dict]:
+    """Every option of a choice or checks field as on paper: {'label', 'checked',
+    'note'} in the definition's order; 其他 carries its typed note. A stored
+    value that is no longer an option is kept as a checked option at the end."""
+    if field.kind == "checks":
+        chosen = list(value.get("values") or []) if isinstance(value, dict) else []
+        note = checks_note(value) if isinstance(value, dict) else ""
+    else:
+        chosen = [value] if value not in (None, "") else []
+        note = ""
+    out = [{"label": choice, "checked": choice in chosen, "note": note if choice == OTHER else ""}
+           for choice in field.choices]
+    out += [{"label": str(v), "checked": True, "note": ""} for v in chosen if v not in field.choices]
+    return out
 
 
 def _date_text(value) -> str:

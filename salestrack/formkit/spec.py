@@ -56,6 +56,10 @@ class Field:
     role: str | None = None
     prefill: str | None = None
     prefill_map: tuple[tuple[str, str], ...] = ()
+    # How a table column prints when its kind does not say it (see
+    # printable.column_layout): "unbroken" (a phone number: never split),
+    # "narrow" (序号-like) or "wide" (free text).
+    print_as: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "choices", _tuple(self.choices))
@@ -138,6 +142,7 @@ class FormSpec:
     # field erases a stored value only when the user ticked its 清空 box).
     updates_customer: bool = False
     order: int = 100
+    landscape: bool = False  # the paper sheet is a wide table: print on landscape A4
 
     def __post_init__(self):
         for name in ("stages", "sections", "slots"):
@@ -340,6 +345,8 @@ def _check_field(field: Field, fail, *, in_table: bool) -> None:
         fail(f"{where}: only choice and checks take choices")
     if field.role is not None and (field.kind != "user" or field.role not in ROLE_CODES):
         fail(f"{where}: role must be a known role code on a user field")
+    if field.print_as not in (None, "unbroken", "narrow", "wide"):
+        fail(f"{where}: print_as must be 'unbroken', 'narrow' or 'wide'")
     if field.source is not None:
         if in_table:
             fail(f"{where}: table cells cannot come from a source")

@@ -13,16 +13,17 @@ FORM = FormSpec(
     order=1,
     followup=True,
     followup_date="date",
+    landscape=True,  # the paper is a twelve-column table
     sections=(
         Section("", "", (
             Field("date", "联系日期", "Contact date", "date", required=True, default="today"),
             Table("calls", "电话记录", "Calls", required=True, columns=(
-                Field("seq", "序号", "No.", "int"),
+                Field("seq", "序号", "No.", "int", print_as="narrow"),
                 Field("time", "时间", "Time", "time"),
                 Field("customer_name", "客户名称", "Customer", "text"),
                 Field("customer_no", "编号", "Customer no.", "text"),
                 Field("reached", "找到谁", "Person reached", "text", required=True),
-                Field("contact", "联系方式", "Contact details", "text"),
+                Field("contact", "联系方式", "Contact details", "text", print_as="unbroken"),
                 Field("content", "电话沟通内容", "What was discussed", "textarea", required=True),
                 Field("tracking", "信息跟踪内容", "Follow-up information", "textarea"),
                 Field("next_contact_at", "计划下次联络时间", "Next contact planned", "datetime"),

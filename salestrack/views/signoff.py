@@ -12,6 +12,7 @@ from ..formkit import registry
 from ..formkit.builder import build_form
 from ..models import Delegation, Record, User
 from ..records import picker_users
+from ..templating import sheet_title
 from .common import as_id, render_page
 
 bp = Blueprint("signoff", __name__)
@@ -249,9 +250,8 @@ def revoke(delegation_id: int):
 def record_pdf(record_id: int):
     """The sheet as PDF: the archived, sealed bytes once approved (never a
     re-render); a watermarked preview before. ?version=<id> serves an earlier
-    archived version of the same record."""
-    from urllib.parse import quote
-
+    archived version of the same record. ?download=1 (下载 PDF) sends it as a
+    file named like 电话记录表_DH-2026-0001.pdf; otherwise (预览) it opens inline."""
     from ..models import ArchivedPdf
     from ..printing import archived_bytes, preview_pdf
     record, _ = _record(record_id)
@@ -262,13 +262,23 @@ def record_pdf(record_id: int):
             abort(404)
         body = archived_bytes(record, archived.sha256)
         operations.log_download(current_user, record, record.number, archived.sha256)
-        name = f"{record.number}-第{archived.revision_number}版.pdf"
+        suffix = f"_第{archived.revision_number}版"
     elif record.status == "approved" and record.pdf_sha256:
         body = archived_bytes(record)
         operations.log_download(current_user, record, record.number, record.pdf_sha256)
-        name = f"{record.number}.pdf"
+        suffix = ""
     else:
         body = preview_pdf(record)
-        name = f"{record.number}-预览.pdf"
+        suffix = "_预览"
+    name = f"{sheet_title(record.sheet)}_{record.number}{suffix}.pdf"
     return Response(body, mimetype="application/pdf", headers={
-        "Content-Disposition": f"inline; filename=\"{record.number}.pdf\"; filename*=UTF-8''{quote(name)}"})
+        "Content-Disposition": content_disposition(name, record.number + ".pdf",
+                                                   attachment=request.args.get("download") == "1")})
+
+
+def content_disposition(name: str, ascii_name: str, *, attachment: bool) -> str:
+    """A Content-Disposition header: the Chinese file name per RFC 5987
+    (filename*=UTF-8''…) with an ASCII name for old clients; ``attachment``
+    makes browsers save it, else they show it inline."""
+    from urllib.parse import quote
+    return f"{'attachment' if attachment else 'inline'}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"

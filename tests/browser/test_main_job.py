@@ -459,8 +459,11 @@ def check_final_pdf(app, page, spec, record_id, number, typed: Typed, office: Of
     text = pdf_text(data, tmp_path)
     missing = [label for label in printed_labels(spec) if squeeze(label) not in text]
     assert not missing, f"labels not in the PDF of {spec.key}: {missing}"
-    values = [v for v in typed.fields.values() if v] + [c for rows in typed.tables.values() for r in rows
-                                                          for c in r if c]
+    boxed = {f.label: f for f in spec.items() if not isinstance(f, Table) and f.kind in ("choice", "checks")}
+    values = [v for label, v in typed.fields.items() if v and label not in boxed]
+    # a choice or checks field prints every option with ☑/☐: the chosen ones ticked
+    values += [f"☑{part}" for label, v in typed.fields.items() if v and label in boxed for part in v.split("、")]
+    values += [c for rows in typed.tables.values() for r in rows for c in r if c]
     values += list(typed.sources.values()) + [number]
     values += [user.name for _, user in chain] + list(comments.values())
     absent = [v for v in values if squeeze(str(v)) not in text]

@@ -110,7 +110,8 @@ def test_printable_shape(spec):
                             "author_name": "李四", "created_at": datetime(2026, 3, 18, 9, 5),
                             "data": data}, USER_NAMES)
     assert set(page) == {"title", "title_en", "number", "sheet", "status", "header", "note",
-                         "sections", "slots"}
+                         "landscape", "sections", "slots"}
+    assert page["landscape"] is spec.landscape
     assert page["title"] == spec.title and page["number"] == f"{spec.prefix}-2026-0007"
     assert page["header"][:2] == [{"label": "编号", "value": f"{spec.prefix}-2026-0007"},
                                   {"label": spec.author_label, "value": "李四"}]
@@ -123,11 +124,16 @@ def test_printable_shape(spec):
         for item in section["items"]:
             keys.append(item["key"])
             if item["type"] == "field":
-                assert set(item) == {"type", "key", "label", "value", "kind", "wide"}
+                choices = item["kind"] in ("choice", "checks")
+                assert set(item) == {"type", "key", "label", "value", "kind", "wide"} | ({"options"} if choices else set())
                 assert isinstance(item["value"], str)
+                if choices:
+                    assert [o["label"] for o in item["options"]][:len(spec.field(item["key"]).choices)] == \
+                        list(spec.field(item["key"]).choices)
             else:
-                assert set(item) == {"type", "key", "label", "columns", "rows"}
+                assert set(item) == {"type", "key", "label", "columns", "widths", "classes", "rows"}
                 assert all(len(row) == len(item["columns"]) for row in item["rows"])
+                assert len(item["widths"]) == len(item["columns"]) and abs(sum(item["widths"]) - 100) < 0.1
     expected = [i.key for i in spec.items() if header is None or i.key != header.key]
     assert keys == expected
     assert page["slots"] == [{"key": s.key, "label": s.label, "comment_label": s.comment_label}

@@ -10,7 +10,7 @@ from salestrack import pdf
 def test_sealed_pdf_is_intact_and_trusted(sealed, seal):
     result = pdf.verify_pdf(sealed, seal[1])
     assert result == {**result, "signed": True, "intact": True, "trusted": True,
-                      "signer": "salestrack 文件签章", "error": None}
+                      "signer": "销售部 文件签章", "error": None}
     assert result["signed_at"].startswith("20")
 
 
@@ -58,9 +58,10 @@ def test_one_flipped_byte_breaks_the_seal(sealed, seal, where):
     assert not result["intact"] and not result["trusted"], (where, result)
 
 
-def test_appended_bytes_break_the_seal(sealed, seal):
+def test_appended_bytes_are_reported_after_the_intact_seal(sealed, seal):
     result = pdf.verify_pdf(sealed + b"\n%% appended\n", seal[1])
-    assert result["signed"] and not result["intact"] and not result["trusted"]
+    assert result["signed"] and result["intact"] and not result["whole_file"]
+    assert result["appended"] == ["文件末尾追加了不属于任何版本的数据"]
 
 
 def test_another_organisations_seal_is_not_trusted(rendered, seal, tmp_path):
@@ -170,4 +171,4 @@ def test_look_alike_certificate_is_not_trusted(rendered, seal, tmp_path):
     pdf.init_cert(key, cert)  # same common name and organisation as ours
     _, body = rendered("approved4")
     result = pdf.verify_pdf(pdf.seal_pdf(body, key, cert, reason="冒充"), seal[1])
-    assert result["signer"] == "salestrack 文件签章" and not result["trusted"]
+    assert result["signer"] == "销售部 文件签章" and not result["trusted"] and not result["ours"]
