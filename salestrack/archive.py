@@ -223,7 +223,7 @@ def export_zip(actor: User | None, criteria: ExportCriteria, out) -> int:
     items = export_items(criteria)
     rows = []
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for archived, name in zip(items, file_names(items)):
+        for archived, name in zip(items, file_names(items), strict=True):
             try:
                 data = pdf.archive_load(_archive_dir(), archived.sha256)
             except (FileNotFoundError, pdf.ArchiveCorrupt):

@@ -38,7 +38,7 @@ def create_user(username, name, role, team, email, title, password):
         user = operations.create_user(None, username=username, name=name, role=role, password=password,
                                       team=team_obj, email=email, title=title)
     except operations.OperationError as e:
-        raise click.ClickException(e.message)
+        raise click.ClickException(e.message) from None
     if role == "manager" and team_obj is not None and team_obj.manager_id is None:
         operations.set_team_manager(None, team_obj, user)
     click.echo(f"created {user.username} ({role})")
@@ -167,7 +167,7 @@ def export_archive(start, end, sheet, team, out):
             count = archive.export_zip(None, criteria, fh)
     except archive.ExportError as e:
         os.unlink(partial)
-        raise click.ClickException(e.message)
+        raise click.ClickException(e.message) from None
     os.replace(partial, out)
     click.echo(f"exported {count} PDF(s) and manifest.csv to {out}")
 

@@ -10,7 +10,7 @@ FOLLOWUP_LOSS_DAYS = {"A": 30, "B": 60, "C": 91, "D": None}
 
 
 class Defaults:
-    SECRET_KEY = "dev-only-change-me"
+    SECRET_KEY = "dev-only-change-me"  # nosec B105 # replaced by instance/secret_key in create_app
     SQLALCHEMY_DATABASE_URI = None  # set in create_app: instance/salestrack.db
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     WTF_CSRF_TIME_LIMIT = None  # a form left open all afternoon still saves
@@ -22,7 +22,7 @@ class Defaults:
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     # Login throttling: this many failures for one account or address within
     # the window refuse further attempts until the window has passed.
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # nosec B105 # the name of a hash method, not a password
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_MINUTES = 15
     STAGE_STAY_DAYS = 7
@@ -43,7 +43,7 @@ class Defaults:
     MAIL_PORT = 25
     MAIL_SENDER = "salestrack@localhost"
     BASE_URL = "http://127.0.0.1:5000"
-    DEMO_PASSWORD = "demo"
+    DEMO_PASSWORD = "demo"  # nosec B105 # the demo accounts' documented password (README)
 
 
 def from_environment() -> dict:

@@ -247,7 +247,7 @@ def _read_sheet(wb, name: str, columns, errors: list[RowError]) -> list[tuple[in
         if number > MAX_IMPORT_ROWS + 1:
             errors.append(RowError(name, number, "", f"一次最多导入 {MAX_IMPORT_ROWS} 行"))
             break
-        row = {k: v for k, v in zip(keys, values) if k}
+        row = {k: v for k, v in zip(keys, values, strict=False) if k}
         if all(v is None or str(v).strip() == "" for v in row.values()):
             continue
         out.append((number, row))

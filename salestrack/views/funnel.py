@@ -143,7 +143,7 @@ def _discard(token: str | None) -> None:
 def import_upload():
     form = UploadForm()
     plan = error = None
-    token = ""
+    token = ""  # nosec B105 # the import confirmation token, empty until a plan exists
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read(excel.MAX_IMPORT_BYTES + 1) if upload else b""
@@ -177,11 +177,11 @@ def import_confirm():
         plan = excel.plan_import(data, current_user)
         if plan.errors:
             return render_page("funnel/import.html", form=UploadForm(), plan=plan, error=None,
-                               confirm=ConfirmForm(token="")), 400
+                               confirm=ConfirmForm(token="")), 400  # nosec B106 # no plan, no token
         customers, projects = operations.import_rows(current_user, plan.customers, plan.projects)
     except (excel.ImportFileError, operations.OperationError) as e:
         return render_page("funnel/import.html", form=UploadForm(), plan=None, error=e.message,
-                           confirm=ConfirmForm(token="")), 400
+                           confirm=ConfirmForm(token="")), 400  # nosec B106 # no plan, no token
     os.remove(path)
     session.pop("import_token", None)
     flash(f"已导入 {customers} 个客户、{projects} 个项目", "success")
