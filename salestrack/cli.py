@@ -1,5 +1,6 @@
-"""Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify`,
+"""Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify|head|rotate-key`,
 `pdf init-cert`, `archive verify`, `archive export`."""
+import json
 import os
 import sys
 import time
@@ -63,13 +64,59 @@ def list_users():
 
 
 @audit_cli.command("verify")
-def verify_audit():
-    """Walk the audit chain; exit 1 at the first altered, deleted or reordered event."""
-    count, problem = audit.verify_chain()
+@click.option("--head", "head_file", type=click.File("r"), default=None,
+              help="A chain head written earlier by `audit head`, kept off this server.")
+def verify_audit(head_file):
+    """Walk the audit chain; exit 1 at the first altered, deleted, reordered or
+    recomputed event, or when it is shorter than the head given."""
+    head = None
+    if head_file is not None:
+        try:
+            head = json.load(head_file)
+            head = {"sequence": int(head["sequence"]), "hash": str(head["hash"])}
+        except (ValueError, KeyError, TypeError):
+            raise click.ClickException(f"{head_file.name}: not a chain head written by `audit head`") from None
+    count, problem = audit.verify_chain(head)
     if problem:
         click.echo(f"BROKEN at event #{problem.event_id} (position {problem.position} of the trail): {problem.problem}")
         sys.exit(1)
-    click.echo(f"OK: {count} events, chain intact")
+    click.echo(f"OK: {count} events, chain intact" + (f", head #{head['sequence']} matches" if head else ""))
+
+
+@audit_cli.command("head")
+@click.option("--out", type=click.File("w"), default="-", help="Where to write it (default: standard output).")
+def audit_head(out):
+    """Write the chain head (sequence, hash) as JSON, to keep somewhere else."""
+    json.dump(audit.head(), out, ensure_ascii=False)
+    out.write("\n")
+
+
+@audit_cli.command("rotate-key")
+def rotate_audit_key():
+    """Recompute the chain under a new key; the old key file is kept beside it."""
+    from .database import write_transaction
+    path = Path(audit.key_path())
+    old_key = audit.read_key(str(path)) if path.exists() else None
+    if old_key is None:
+        raise click.ClickException(f"{path} is missing: restore it from the backup first")
+    fresh = path.with_name(path.name + ".new")
+    fresh.unlink(missing_ok=True)
+    new_key = audit.create_key(str(fresh))
+    try:
+        with write_transaction() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit._PG_LOCK_KEY})
+            new_head = audit.rekey(session.connection(), lambda ev: audit.event_hash(ev, old_key), new_key,
+                                   "更换审计密钥")
+    except audit.RekeyRefused as e:
+        fresh.unlink()
+        raise click.ClickException(e.message) from None
+    stamp = clock.stamp("%Y%m%d%H%M%S")
+    path.rename(path.with_name(f"{path.name}.replaced-{stamp}"))
+    fresh.rename(path)
+    click.echo(f"new audit key in {path} (old one kept as {path.name}.replaced-{stamp}); "
+               "heads exported before no longer match, the new head is:")
+    click.echo(json.dumps(new_head))
 
 
 @click.command("demo")

@@ -38,6 +38,7 @@ class Defaults:
     ARCHIVE_DIR = None  # default instance/archive
     SEAL_KEY_PATH = None  # default instance/seal/key.pem
     SEAL_CERT_PATH = None  # default instance/seal/cert.pem
+    AUDIT_KEY_PATH = None  # default instance/audit_key: the audit chain's HMAC key, kept out of the database
     VERIFY_MAX_BYTES = 20 * 1024 * 1024  # largest PDF the verify page accepts
     MAIL_SERVER = None  # SMTP host; no mail is sent unless set
     MAIL_PORT = 25
