@@ -1,5 +1,5 @@
 """Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify|head|rotate-key`,
-`pdf init-cert`, `archive verify`, `archive export`."""
+`pdf init-cert`, `archive verify`, `archive export`, `backup`, `restore`."""
 import json
 import os
 import sys
@@ -156,8 +156,14 @@ def demo_command(once, password, scale, sheets):
 def init_cert(if_missing, force, common_name, org):
     """Create a self-signed seal key and certificate at SEAL_KEY_PATH / SEAL_CERT_PATH."""
     from . import pdf
+    from .backup import seal_missing_with_archive
     key, cert = Path(current_app.config["SEAL_KEY_PATH"]), Path(current_app.config["SEAL_CERT_PATH"])
     present = [p for p in (key, cert) if p.exists()]
+    if not force and seal_missing_with_archive():
+        raise click.ClickException(
+            f"the seal ({key}, {cert}) is missing but sealed PDFs are archived: a new seal would make every one "
+            "of them fail verification. Restore the seal from the backup (flask restore, README Operations); "
+            "--force creates a new one anyway")
     if present and if_missing and not force:
         if len(present) == 1:
             raise click.ClickException(f"only {present[0]} exists; restore the other file or use --force")
@@ -219,9 +225,37 @@ def export_archive(start, end, sheet, team, out):
     click.echo(f"exported {count} PDF(s) and manifest.csv to {out}")
 
 
+@click.command("backup")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True, help="The zip to write.")
+def backup_command(out):
+    """Back up the database, archive, attachments, seal and keys into one zip with a manifest of hashes."""
+    from . import backup
+    try:
+        manifest = backup.backup(out)
+    except backup.BackupError as e:
+        raise click.ClickException(e.message) from None
+    size = sum(f["size"] for f in manifest["files"].values())
+    click.echo(f"backup {out}: {len(manifest['files'])} files, {size:,} bytes ({manifest['database']})")
+
+
+@click.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+def restore_command(backup_file):
+    """Restore a backup into an empty instance (every file checked against the manifest first)."""
+    from . import backup
+    try:
+        manifest = backup.restore(backup_file)
+    except backup.BackupError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"restored {len(manifest['files'])} files from {backup_file}; now run: flask db upgrade, "
+               "flask audit verify --head <kept head>, flask archive verify")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(pdf_cli)
     app.cli.add_command(archive_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(demo_command)

@@ -6,12 +6,18 @@ from flask import current_app
 
 from . import pdf
 from .extensions import db
+from .operations import OperationError
 from .formkit.canonical import content_hash
 from .models import ArchivedPdf, Record
 from .records import record_view, user_names
 from .templating import local_time
 
 DECISIONS = {"approved": "同意", "returned": "退回"}
+
+
+class SealMissing(OperationError):
+    """The seal is gone while sealed PDFs exist: final approval waits for it
+    to be restored rather than sealing with a new one (backup.seal_missing_with_archive)."""
 
 
 def _signer_text(sig) -> str:
@@ -91,7 +97,10 @@ def preview_pdf(record: Record) -> bytes:
 def archive_final(record: Record) -> ArchivedPdf:
     """On final approval: render once, seal, store by SHA-256 and record it.
     Called inside the approving transaction."""
+    from .backup import seal_missing_with_archive
     config = current_app.config
+    if seal_missing_with_archive():
+        raise SealMissing("电子签章证书缺失，而已有加盖签章的归档文件：请管理员从备份恢复签章后再审批。")
     pdf.ensure_cert(config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"])
     sealed = pdf.final_pdf(print_document(record), config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"])
     sha = pdf.archive_store(config["ARCHIVE_DIR"], sealed)
