@@ -173,6 +173,7 @@ def backup(out_path: str | os.PathLike) -> dict:
     """Writes the whole installation to the zip `out_path` (written beside it
     as `.partial` and renamed when complete). Returns the manifest:
     {"format", "database": "sqlite"|"postgresql", "files": {member: {"sha256", "size"}}}.
+    The zip has mode 0600: it holds the seal's private key and the audit key.
     Raises BackupError when the database cannot be copied."""
     out_path = Path(out_path)
     partial = out_path.with_name(out_path.name + ".partial")
@@ -181,7 +182,10 @@ def backup(out_path: str | os.PathLike) -> dict:
         dump = Path(tmp) / "database"
         member = _dump_database(dump)
         try:
-            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            # it holds the seal's private key and the audit key: readable by the owner only
+            partial.unlink(missing_ok=True)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 sha, size = _sha256_file(dump)
                 zf.write(dump, member)
                 files[member] = {"sha256": sha, "size": size}

@@ -136,6 +136,7 @@ def test_drill_backup_while_writing_restores_exactly(app, factory, client, login
         writer.join(timeout=300)
     assert writer.error is None, writer.error
 
+    assert out.stat().st_mode & 0o077 == 0  # it holds the seal's private key and the audit key
     with zipfile.ZipFile(out) as zf:
         manifest = json.loads(zf.read("manifest.json"))
     names = set(manifest["files"])
