@@ -2,6 +2,7 @@
 draft preview, and the sealed final PDF archived on approval."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app
 
 from . import pdf
@@ -115,5 +116,17 @@ def archive_final(record: Record) -> ArchivedPdf:
 
 def archived_bytes(record: Record, sha256: str | None = None) -> bytes:
     """The sealed bytes of the record's current archived PDF (or of the version
-    with this hash), checked against the hash on the way out."""
-    return pdf.archive_load(current_app.config["ARCHIVE_DIR"], sha256 or record.pdf_sha256)
+    with this hash), checked on the way out against the hash, against the
+    archive's entry for this record and against the number the file names.
+    Raises pdf.ArchiveCorrupt when any differs (a record pointed at another
+    record's file is never served), FileNotFoundError when the file is gone."""
+    from .archive import claimed_number
+    sha = sha256 or record.pdf_sha256
+    owner = db.session.scalar(sa.select(ArchivedPdf.record_id).where(ArchivedPdf.sha256 == sha))
+    if owner != record.id:
+        raise pdf.ArchiveCorrupt(f"archived file {sha} is not registered for {record.number}")
+    data = pdf.archive_load(current_app.config["ARCHIVE_DIR"], sha)
+    named = claimed_number(data)
+    if named is not None and named != record.number:
+        raise pdf.ArchiveCorrupt(f"archived file {sha} is {named}'s, not {record.number}'s")
+    return data

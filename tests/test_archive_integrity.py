@@ -39,9 +39,21 @@ def test_an_untouched_archive_verifies(runner, approved):
     assert _verify(runner) == (0, "OK: 2 archived PDF(s), hashes and seals intact\n")
 
 
+def _served(client, record_id):
+    """The bytes a record's PDF link serves (none when it refuses)."""
+    try:
+        response = client.get(f"/records/{record_id}/pdf")
+    except pdf.ArchiveCorrupt:  # refused; the error page is the same as for any damaged archive file
+        return b""
+    return response.data if response.status_code == 200 else b""
+
+
 def test_a_records_pdf_hash_swapped_with_anothers_is_caught(app, client, login, runner, approved):
     people, a, b = approved
     sha_a, sha_b = a.pdf_sha256, b.pdf_sha256
+    body_b = pdf.archive_path(app.config["ARCHIVE_DIR"], sha_b).read_bytes()
+    login(people.author)
+    assert _served(client, b.id) == body_b
     db.session.execute(sa.update(Record).where(Record.id == a.id).values(pdf_sha256=sha_b))
     db.session.execute(sa.update(Record).where(Record.id == b.id).values(pdf_sha256=sha_a))
     db.session.commit()
@@ -49,13 +61,15 @@ def test_a_records_pdf_hash_swapped_with_anothers_is_caught(app, client, login, 
     assert code == 1
     assert f"{a.number} {sha_b}: 记录指向的不是本表单最新的归档文件" in output
     assert f"{b.number} {sha_a}: 记录指向的不是本表单最新的归档文件" in output
+    assert _served(client, a.id) != body_b  # a never serves b's sealed sheet
 
 
-def test_archive_rows_moved_to_the_other_record_are_caught(runner, approved):
+def test_archive_rows_moved_to_the_other_record_are_caught(app, client, login, runner, approved):
     """Swapping the archive rows' record too, so every record points at 'its own'
     latest file: the file names another number and the trail archived it elsewhere."""
-    _, a, b = approved
+    people, a, b = approved
     sha_a, sha_b = a.pdf_sha256, b.pdf_sha256
+    body_b = pdf.archive_path(app.config["ARCHIVE_DIR"], sha_b).read_bytes()
     db.session.execute(sa.update(ArchivedPdf).where(ArchivedPdf.sha256 == sha_a).values(record_id=b.id))
     db.session.execute(sa.update(ArchivedPdf).where(ArchivedPdf.sha256 == sha_b).values(record_id=a.id))
     db.session.execute(sa.update(Record).where(Record.id == a.id).values(pdf_sha256=sha_b))
@@ -65,6 +79,8 @@ def test_archive_rows_moved_to_the_other_record_are_caught(runner, approved):
     assert code == 1
     assert f"归档文件是 {b.number} 的，不是 {a.number} 的" in output
     assert f"{a.number} {sha_b}: 审计记录中没有此表单归档这个文件的事件" in output
+    login(people.author)
+    assert _served(client, a.id) != body_b
 
 
 @pytest.mark.parametrize("column", ["signer_id", "on_behalf_of_id"])
