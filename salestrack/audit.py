@@ -157,10 +157,10 @@ def head() -> dict:
     """The last event as {"sequence": its position (1-based), "event_id",
     "hash", "at" (UTC ISO)}; sequence 0 and the genesis hash for an empty trail.
     Kept outside this server, it lets `verify_chain` detect truncation."""
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) or 0
     last = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
     if last is None:
         return {"sequence": 0, "event_id": None, "hash": GENESIS, "at": None}
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.id <= last.id))
     return {"sequence": count, "event_id": last.id, "hash": last.hash,
             "at": last.at.isoformat(timespec="microseconds")}
 
