@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config[key] = app.config[key] or os.path.join(app.instance_path, sub)
     app.config["SEAL_KEY_PATH"] = app.config["SEAL_KEY_PATH"] or os.path.join(app.instance_path, "seal", "key.pem")
     app.config["SEAL_CERT_PATH"] = app.config["SEAL_CERT_PATH"] or os.path.join(app.instance_path, "seal", "cert.pem")
+    app.config["AUDIT_KEY_PATH"] = app.config["AUDIT_KEY_PATH"] or os.path.join(app.instance_path, "audit_key")
     if app.config["SECRET_KEY"] == config_module.Defaults.SECRET_KEY and not app.testing:
         app.config["SECRET_KEY"] = _instance_secret(app)
 

@@ -18,7 +18,7 @@ from flask import current_app
 
 from . import operations, pdf
 from .extensions import db
-from .models import ArchivedPdf, Project, Record, Signature, Team, User
+from .models import ArchivedPdf, AuditEvent, Project, Record, Signature, Team, User
 from .safecell import safe_cell
 from .templating import local_time, sheet_title
 
@@ -52,11 +52,49 @@ def signatures_of(archived: ArchivedPdf) -> list[Signature]:
     return sorted((s for s in archived.record.signatures if s.round == archived.round), key=lambda s: s.slot_index)
 
 
-def signer_text(sig: Signature) -> str:
+@dataclass(frozen=True)
+class TrailSignature:
+    """One act on one slot as the audit trail recorded it (a `sign` or
+    `return` event): the same names as a Signature, so pages show either."""
+    slot_label: str
+    signer: User | None
+    on_behalf_of: User | None
+    decision: str  # approved | returned
+    comment: str | None
+    at: datetime
+
+
+def _trail_signature(ev: AuditEvent) -> TrailSignature:
+    detail = ev.detail or {}
+    return TrailSignature(str(detail.get("slot") or ""), ev.actor, ev.on_behalf_of,
+                          "approved" if ev.action == "sign" else "returned", detail.get("comment") or None, ev.at)
+
+
+_SIGN_ACTIONS = ("sign", "return")
+
+
+def _decision_events(record_ids=None):
+    q = (sa.select(AuditEvent).where(AuditEvent.target_type == "record", AuditEvent.action.in_(_SIGN_ACTIONS))
+         .order_by(AuditEvent.id))
+    if record_ids is not None:
+        q = q.where(AuditEvent.target_id.in_(record_ids))
+    return db.session.scalars(q)
+
+
+def signers_of(archived: ArchivedPdf) -> list[TrailSignature]:
+    """Who signed (or returned) the approval round that a sealed PDF records,
+    in order, read from the audit trail (keyed, see audit.py), not from the
+    editable signatures table. Used by the verify page and the export manifest."""
+    return [_trail_signature(ev) for ev in _decision_events([archived.record_id])
+            if (ev.detail or {}).get("round") == archived.round]
+
+
+def signer_text(sig: Signature | TrailSignature) -> str:
     """'王芳', or '王芳 代 李娜' when signed for someone else."""
+    name = sig.signer.name if sig.signer is not None else "（已删除的用户）"
     if sig.on_behalf_of is not None:
-        return f"{sig.signer.name} 代 {sig.on_behalf_of.name}"
-    return sig.signer.name
+        return f"{name} 代 {sig.on_behalf_of.name}"
+    return name
 
 
 # ── checking stored files and uploads ─────────────────────────────────────
@@ -83,6 +121,9 @@ def check_archived(archived: ArchivedPdf) -> FileCheck:
         seal = _verify(data)
         return FileCheck(archived, seal, "归档文件的内容与其 SHA-256 不符（文件已被改动）：" + what_changed(seal))
     seal = _verify(data)
+    named = claimed_number(data)
+    if named is not None and named != archived.record.number:
+        return FileCheck(archived, seal, f"归档文件是 {named} 的，不是 {archived.record.number} 的（记录与文件被调换）")
     return FileCheck(archived, seal, seal_problem(seal))
 
 
@@ -113,22 +154,48 @@ def seal_problem(seal: dict) -> str | None:
 
 
 def check_all() -> tuple[int, list[str]]:
-    """Every archived PDF and every approved record's archive entry checked:
-    (files checked, one line per problem)."""
+    """Every archived PDF checked as a file (present, hash, seal, the number it
+    names) and against the audit trail: its record's `archive` event names
+    this SHA-256, and the signatures of its round are the trail's `sign` /
+    `return` events (signer, for whom, slot, decision). Every record's
+    pdf_sha256 must be its own latest archived PDF. Returns (files checked,
+    one line per problem). The trail itself is checked by `audit verify`."""
     count, problems = 0, []
+    archived_events: dict[int, list[str]] = {}
+    for ev in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.target_type == "record",
+                                                               AuditEvent.action == "archive")):
+        archived_events.setdefault(ev.target_id, []).append((ev.detail or {}).get("sha256"))
+    decided: dict[tuple[int, int], list[tuple]] = {}
+    for ev in _decision_events():
+        sig = _trail_signature(ev)
+        decided.setdefault((ev.target_id, (ev.detail or {}).get("round")), []).append(_sig_key(sig))
+    latest: dict[int, ArchivedPdf] = {}
     for archived in db.session.scalars(sa.select(ArchivedPdf).order_by(ArchivedPdf.id)):
         count += 1
+        latest[archived.record_id] = archived
+        label = f"{archived.record.number} {archived.sha256}"
         check = check_archived(archived)
         if check.problem:
-            problems.append(f"{archived.record.number} {archived.sha256}: {check.problem}")
-    unlisted = sa.select(Record).where(Record.pdf_sha256.is_not(None),
-                                       Record.pdf_sha256.notin_(sa.select(ArchivedPdf.sha256)))
-    for record in db.session.scalars(unlisted.order_by(Record.id)):
-        problems.append(f"{record.number} {record.pdf_sha256}: 记录指向的归档文件没有登记")
+            problems.append(f"{label}: {check.problem}")
+        if archived.sha256 not in archived_events.get(archived.record_id, []):
+            problems.append(f"{label}: 审计记录中没有此表单归档这个文件的事件（文件与表单的对应被改动）")
+        in_table = sorted(_sig_key(s) for s in archived.record.signatures if s.round == archived.round)
+        if in_table != sorted(decided.get((archived.record_id, archived.round), [])):
+            problems.append(f"{label}: 签署记录与审计记录不符（签署人、代签、环节或结果被改动）")
+    for record in db.session.scalars(sa.select(Record).where(Record.pdf_sha256.is_not(None)).order_by(Record.id)):
+        own = latest.get(record.id)
+        if own is None or own.sha256 != record.pdf_sha256:
+            problems.append(f"{record.number} {record.pdf_sha256}: 记录指向的不是本表单最新的归档文件")
     missing = sa.select(Record).where(Record.status == "approved", Record.pdf_sha256.is_(None))
     for record in db.session.scalars(missing.order_by(Record.id)):
         problems.append(f"{record.number}: 已审批但没有归档文件")
     return count, problems
+
+
+def _sig_key(sig) -> tuple:
+    """What must agree between a signature row and its audit event."""
+    return (sig.slot_label[:80], sig.signer.id if sig.signer else None,
+            sig.on_behalf_of.id if sig.on_behalf_of else None, sig.decision)
 
 
 @dataclass
@@ -234,7 +301,7 @@ def file_names(items: list[ArchivedPdf]) -> list[str]:
 
 def manifest_row(archived: ArchivedPdf, filename: str) -> list[str]:
     record = archived.record
-    signers = "；".join(f"{s.slot_label}：{signer_text(s)}" for s in signatures_of(archived) if s.decision == "approved")
+    signers = "；".join(f"{s.slot_label}：{signer_text(s)}" for s in signers_of(archived) if s.decision == "approved")
     return [record.number, sheet_title(record.sheet), record.project.name, record.project.customer.name,
             record.author.name, signers, local_time(archived.created_at), archived.sha256, filename]
 
@@ -255,7 +322,7 @@ def export_zip(actor: User | None, criteria: ExportCriteria, out) -> int:
     items = export_items(criteria)
     rows = []
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for archived, name in zip(items, file_names(items)):
+        for archived, name in zip(items, file_names(items), strict=True):
             try:
                 data = pdf.archive_load(_archive_dir(), archived.sha256)
             except (FileNotFoundError, pdf.ArchiveCorrupt):

@@ -1,5 +1,6 @@
-"""Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify`,
-`pdf init-cert`, `archive verify`, `archive export`."""
+"""Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify|head|rotate-key`,
+`pdf init-cert`, `archive verify`, `archive export`, `backup`, `restore`."""
+import json
 import os
 import sys
 import time
@@ -38,7 +39,7 @@ def create_user(username, name, role, team, email, title, password):
         user = operations.create_user(None, username=username, name=name, role=role, password=password,
                                       team=team_obj, email=email, title=title)
     except operations.OperationError as e:
-        raise click.ClickException(e.message)
+        raise click.ClickException(e.message) from None
     if role == "manager" and team_obj is not None and team_obj.manager_id is None:
         operations.set_team_manager(None, team_obj, user)
     click.echo(f"created {user.username} ({role})")
@@ -63,13 +64,59 @@ def list_users():
 
 
 @audit_cli.command("verify")
-def verify_audit():
-    """Walk the audit chain; exit 1 at the first altered, deleted or reordered event."""
-    count, problem = audit.verify_chain()
+@click.option("--head", "head_file", type=click.File("r"), default=None,
+              help="A chain head written earlier by `audit head`, kept off this server.")
+def verify_audit(head_file):
+    """Walk the audit chain; exit 1 at the first altered, deleted, reordered or
+    recomputed event, or when it is shorter than the head given."""
+    head = None
+    if head_file is not None:
+        try:
+            head = json.load(head_file)
+            head = {"sequence": int(head["sequence"]), "hash": str(head["hash"])}
+        except (ValueError, KeyError, TypeError):
+            raise click.ClickException(f"{head_file.name}: not a chain head written by `audit head`") from None
+    count, problem = audit.verify_chain(head)
     if problem:
         click.echo(f"BROKEN at event #{problem.event_id} (position {problem.position} of the trail): {problem.problem}")
         sys.exit(1)
-    click.echo(f"OK: {count} events, chain intact")
+    click.echo(f"OK: {count} events, chain intact" + (f", head #{head['sequence']} matches" if head else ""))
+
+
+@audit_cli.command("head")
+@click.option("--out", type=click.File("w"), default="-", help="Where to write it (default: standard output).")
+def audit_head(out):
+    """Write the chain head (sequence, hash) as JSON, to keep somewhere else."""
+    json.dump(audit.head(), out, ensure_ascii=False)
+    out.write("\n")
+
+
+@audit_cli.command("rotate-key")
+def rotate_audit_key():
+    """Recompute the chain under a new key; the old key file is kept beside it."""
+    from .database import write_transaction
+    path = Path(audit.key_path())
+    old_key = audit.read_key(str(path)) if path.exists() else None
+    if old_key is None:
+        raise click.ClickException(f"{path} is missing: restore it from the backup first")
+    fresh = path.with_name(path.name + ".new")
+    fresh.unlink(missing_ok=True)
+    new_key = audit.create_key(str(fresh))
+    try:
+        with write_transaction() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit._PG_LOCK_KEY})
+            new_head = audit.rekey(session.connection(), lambda ev: audit.event_hash(ev, old_key), new_key,
+                                   "更换审计密钥")
+    except audit.RekeyRefused as e:
+        fresh.unlink()
+        raise click.ClickException(e.message) from None
+    stamp = clock.stamp("%Y%m%d%H%M%S")
+    path.rename(path.with_name(f"{path.name}.replaced-{stamp}"))
+    fresh.rename(path)
+    click.echo(f"new audit key in {path} (old one kept as {path.name}.replaced-{stamp}); "
+               "heads exported before no longer match, the new head is:")
+    click.echo(json.dumps(new_head))
 
 
 @click.command("demo")
@@ -109,8 +156,14 @@ def demo_command(once, password, scale, sheets):
 def init_cert(if_missing, force, common_name, org):
     """Create a self-signed seal key and certificate at SEAL_KEY_PATH / SEAL_CERT_PATH."""
     from . import pdf
+    from .backup import seal_missing_with_archive
     key, cert = Path(current_app.config["SEAL_KEY_PATH"]), Path(current_app.config["SEAL_CERT_PATH"])
     present = [p for p in (key, cert) if p.exists()]
+    if not force and seal_missing_with_archive():
+        raise click.ClickException(
+            f"the seal ({key}, {cert}) is missing but sealed PDFs are archived: a new seal would make every one "
+            "of them fail verification. Restore the seal from the backup (flask restore, README Operations); "
+            "--force creates a new one anyway")
     if present and if_missing and not force:
         if len(present) == 1:
             raise click.ClickException(f"only {present[0]} exists; restore the other file or use --force")
@@ -169,9 +222,35 @@ def export_archive(start, end, sheet, team, out):
             count = archive.export_zip(None, criteria, fh)
     except archive.ExportError as e:
         os.unlink(partial)
-        raise click.ClickException(e.message)
+        raise click.ClickException(e.message) from None
     os.replace(partial, out)
     click.echo(f"exported {count} PDF(s) and manifest.csv to {out}")
+
+
+@click.command("backup")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True, help="The zip to write.")
+def backup_command(out):
+    """Back up the database, archive, attachments, seal and keys into one zip with a manifest of hashes."""
+    from . import backup
+    try:
+        manifest = backup.backup(out)
+    except backup.BackupError as e:
+        raise click.ClickException(e.message) from None
+    size = sum(f["size"] for f in manifest["files"].values())
+    click.echo(f"backup {out}: {len(manifest['files'])} files, {size:,} bytes ({manifest['database']})")
+
+
+@click.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+def restore_command(backup_file):
+    """Restore a backup into an empty instance (every file checked against the manifest first)."""
+    from . import backup
+    try:
+        manifest = backup.restore(backup_file)
+    except backup.BackupError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"restored {len(manifest['files'])} files from {backup_file}; now run: flask db upgrade, "
+               "flask audit verify --head <kept head>, flask archive verify")
 
 
 def register_cli(app: Flask) -> None:
@@ -179,4 +258,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(pdf_cli)
     app.cli.add_command(archive_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(demo_command)

@@ -10,7 +10,7 @@ FOLLOWUP_LOSS_DAYS = {"A": 30, "B": 60, "C": 91, "D": None}
 
 
 class Defaults:
-    SECRET_KEY = "dev-only-change-me"
+    SECRET_KEY = "dev-only-change-me"  # nosec B105 # replaced by instance/secret_key in create_app
     SQLALCHEMY_DATABASE_URI = None  # set in create_app: instance/salestrack.db
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     WTF_CSRF_TIME_LIMIT = None  # a form left open all afternoon still saves
@@ -22,7 +22,7 @@ class Defaults:
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     # Login throttling: this many failures for one account or address within
     # the window refuse further attempts until the window has passed.
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # nosec B105 # the name of a hash method, not a password
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_MINUTES = 15
     STAGE_STAY_DAYS = 7
@@ -47,6 +47,7 @@ class Defaults:
     # time-stamp and validation data (PAdES B-LT).
     TSA_URL = ""
     TSA_CERTS = ""  # the TSA's root certificates (PEM paths, ":"-separated) whose time-stamps are trusted
+    AUDIT_KEY_PATH = None  # default instance/audit_key: the audit chain's HMAC key, kept out of the database
     VERIFY_MAX_BYTES = 20 * 1024 * 1024  # largest PDF the verify page accepts
     MAIL_SERVER = None  # SMTP host; no mail is sent unless set
     MAIL_PORT = 25
@@ -54,7 +55,7 @@ class Defaults:
     # The address printed in final PDFs' QR codes and mails. Unset: the served
     # request's own address (a warning at start in production).
     BASE_URL = ""
-    DEMO_PASSWORD = "demo"
+    DEMO_PASSWORD = "demo"  # nosec B105 # the demo accounts' documented password (README)
 
 
 def from_environment() -> dict:

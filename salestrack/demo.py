@@ -185,7 +185,7 @@ def _backdate_history(project: Project, rep, stage: str, days_in: int, now) -> N
     project.created_at = times[0]
     for ev in project.events:
         ev.at = times[0]
-    for previous, current, at, before in zip(path, path[1:], times[1:], times):
+    for previous, current, at, before in zip(path, path[1:], times[1:], times, strict=False):
         db.session.add(ProjectEvent(project_id=project.id, kind="stage", from_value=previous, to_value=current,
                                     actor_id=rep.id, at=at, days_in_stage=(at - before).days,
                                     reason="价格高于竞争对手 15%" if current == "lost" else None))

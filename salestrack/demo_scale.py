@@ -97,11 +97,11 @@ def _history(rng: random.Random, created, now):
             return events, stage, at
 
 
-def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo", seed: int = 2026,
+def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo", seed: int = 2026,  # nosec B107 # demo data
              echo=print) -> str:
     """Adds `n_projects` generated projects and `n_sheets` follow-up sheets
     (default ten per project) to a database holding the demo accounts."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # reproducible demo data, not a secret
     n_sheets = 10 * n_projects if n_sheets is None else n_sheets
     now = utcnow()
     owners = _people(n_projects, password)
@@ -202,7 +202,7 @@ def _after_bulk_load() -> None:
     if db.engine.dialect.name == "postgresql":
         for table in ("teams", "users", "customers", "projects", "project_events", "records", "instalments"):
             db.session.execute(sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"))  # nosec B608 # table names are the model's own
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")  # also lets index-only scans skip the fresh rows' pages

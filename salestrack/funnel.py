@@ -239,7 +239,7 @@ def _history_counts(boundaries: list[datetime]):
     and interval, each read from a range of the (to_value, at) or
     (from_value, at) index instead of sorting every change."""
     ev = ProjectEvent
-    intervals = list(zip(boundaries, boundaries[1:] + [None]))
+    intervals = list(zip(boundaries, boundaries[1:] + [None], strict=True))
     keys, counts = [], []
     for direction, column in (("in", ev.to_value), ("out", ev.from_value)):
         for code in OPEN_STAGES:
@@ -250,7 +250,7 @@ def _history_counts(boundaries: list[datetime]):
                 keys.append((direction, code, b))
     row = db.session.execute(sa.select(*counts)).one()
     return [(code, None, b, n) if direction == "in" else (None, code, b, n)
-            for (direction, code, b), n in zip(keys, row) if n]
+            for (direction, code, b), n in zip(keys, row, strict=True) if n]
 
 
 def _funnels_at(scope: Scope, moments: list[datetime], amounts: bool = True) -> list[dict[str, list]]:
@@ -363,7 +363,7 @@ def conversion(scope: Scope) -> list[ConversionRow]:
         row.reached = sum(n for r, n in by_reached.items() if r is not None and r >= row.number)
         avg, row.stays = stays.get(row.code, (None, 0))
         row.avg_days = round(float(avg), 1) if avg is not None else None
-    for row, following in zip(rows, rows[1:]):
+    for row, following in zip(rows, rows[1:], strict=False):
         row.next_reached = following.reached
     return rows
 

@@ -826,7 +826,7 @@ def submit_record(actor: User, record, spec, chosen: dict[str, int], once: str |
         try:
             chain = workflow.resolve_chain(spec, actor, record.data or {}, chosen, project=record.project)
         except workflow.ChainError as e:
-            raise OperationError(e.message, e.slot)
+            raise OperationError(e.message, e.slot) from None
         record.round += 1
         record.chain = chain
         record.status = "submitted"
@@ -886,7 +886,7 @@ def sign_record(actor: User, record, spec, decision: str, comment: str = "", exp
         try:
             db.session.flush()  # the unique (record, round, slot) refuses a second decision here
         except sa.exc.IntegrityError:
-            raise OperationError("此环节已被他人处理，请刷新查看最新状态")
+            raise OperationError("此环节已被他人处理，请刷新查看最新状态") from None
         author = db.session.get(User, record.author_id)
         who = f"{actor.name} 代 {principal.name}" if on_behalf else actor.name
         if decision == "returned":

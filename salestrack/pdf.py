@@ -448,7 +448,7 @@ def _issuer_signature_ok(signer_cert, candidates) -> bool:
         try:
             cert.verify_directly_issued_by(issuer)
             return True
-        except Exception:
+        except Exception:  # nosec B112 # a candidate that did not issue it; the next one may have
             continue
     return False
 
@@ -740,7 +740,7 @@ def _write_new(path: Path, data: bytes, mode: int = 0o444) -> None:
             raise
         except OSError:  # file systems without hard links
             if path.exists():
-                raise FileExistsError(path)
+                raise FileExistsError(path) from None
             os.rename(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
 from flask import current_app
 
 from . import pdf
 from .extensions import db
+from .operations import OperationError
 from .formkit.canonical import content_hash
 from .models import ArchivedPdf, Record
 from .records import record_view, user_names
 from .templating import local_time
 
 DECISIONS = {"approved": "同意", "returned": "退回"}
+
+
+class SealMissing(OperationError):
+    """The seal is gone while sealed PDFs exist: final approval waits for it
+    to be restored rather than sealing with a new one (backup.seal_missing_with_archive)."""
 
 
 def _signer_text(sig) -> str:
@@ -162,9 +169,12 @@ def preview_pdf(record: Record) -> bytes:
 def archive_final(record: Record) -> ArchivedPdf:
     """On final approval: render once, seal, store by SHA-256 and record it.
     Called inside the approving transaction; raises OperationError (nothing
-    sealed) when the sheet holds a character no print font can draw."""
+    sealed) when the sheet holds a character no print font can draw, and
+    SealMissing when the seal is gone while sealed files exist."""
+    from .backup import seal_missing_with_archive
     config = current_app.config
-    from .operations import OperationError
+    if seal_missing_with_archive():
+        raise SealMissing("电子签章证书缺失，而已有加盖签章的归档文件：请管理员从备份恢复签章后再审批。")
     pdf.ensure_cert(config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"], **seal_names())
     doc = print_document(record)
     try:
@@ -201,5 +211,17 @@ def _seal(doc: dict) -> bytes:
 
 def archived_bytes(record: Record, sha256: str | None = None) -> bytes:
     """The sealed bytes of the record's current archived PDF (or of the version
-    with this hash), checked against the hash on the way out."""
-    return pdf.archive_load(current_app.config["ARCHIVE_DIR"], sha256 or record.pdf_sha256)
+    with this hash), checked on the way out against the hash, against the
+    archive's entry for this record and against the number the file names.
+    Raises pdf.ArchiveCorrupt when any differs (a record pointed at another
+    record's file is never served), FileNotFoundError when the file is gone."""
+    from .archive import claimed_number
+    sha = sha256 or record.pdf_sha256
+    owner = db.session.scalar(sa.select(ArchivedPdf.record_id).where(ArchivedPdf.sha256 == sha))
+    if owner != record.id:
+        raise pdf.ArchiveCorrupt(f"archived file {sha} is not registered for {record.number}")
+    data = pdf.archive_load(current_app.config["ARCHIVE_DIR"], sha)
+    named = claimed_number(data)
+    if named is not None and named != record.number:
+        raise pdf.ArchiveCorrupt(f"archived file {sha} is {named}'s, not {record.number}'s")
+    return data

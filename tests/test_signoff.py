@@ -71,7 +71,7 @@ def test_a_sheet_goes_from_draft_through_its_whole_chain_to_approval(world, shee
                                          .order_by(Signature.slot_index)))
     digest = content_hash(record.data)
     assert [(s.slot_index, s.slot_key, s.signer_id, s.decision, s.round) for s in signatures] == \
-        [(i, slot["key"], u.id, "approved", 1) for i, (slot, u) in enumerate(zip(record.chain, signers))]
+        [(i, slot["key"], u.id, "approved", 1) for i, (slot, u) in enumerate(zip(record.chain, signers, strict=True))]
     assert all(s.content_hash == digest and s.at is not None for s in signatures)
     assert [s.comment for s in signatures] == [f"{u.name} 同意第 {i + 1} 步" for i, u in enumerate(signers)]
     assert len(notifications(w.rep, record, "approved")) == 1

@@ -37,7 +37,7 @@ def upgrade():
         batch = [{"cid": r.id, "k": name_key(r.name)} for r in rows[start:start + 5000]]
         conn.execute(customers.update().where(customers.c.id == sa.bindparam("cid"))
                      .values(name_key=sa.bindparam("k")), batch)
-        for r, item in zip(rows[start:start + 5000], batch):
+        for r, item in zip(rows[start:start + 5000], batch, strict=True):
             groups.setdefault(item["k"], []).append(r.customer_no)
     for key, numbers in groups.items():
         if key and len(numbers) > 1:

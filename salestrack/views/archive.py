@@ -34,7 +34,7 @@ def verify():
         visible = record is not None and access.can_view_record(current_user, record)
         return render_page("archive/verify.html", upload=check, filename=upload.filename,
                            record=record if visible else None, hidden_number=record.number if record else None,
-                           archive_signatures=archive.signatures_of)
+                           archive_signatures=archive.signers_of)
     number = (request.values.get("number") or "").strip().upper()
     if number:
         return redirect(url_for(".verify_number", number=number))
@@ -61,7 +61,7 @@ def verify_number(number: str):
         return render_page("archive/verify.html", missing=number), 404
     checks = [archive.check_archived(a) for a in archive.versions_of(record)]
     return render_page("archive/verify.html", record=record, checks=list(reversed(checks)),
-                       archive_signatures=archive.signatures_of)
+                       archive_signatures=archive.signers_of)
 
 
 @bp.route("/archive/export", methods=["GET", "POST"])

@@ -31,7 +31,7 @@ ACTION_LABELS = {
     "project_reassign": "项目转交", "class_accept": "确认客户分类",
     "instalment_add": "添加回款计划", "instalment_update": "修改回款计划", "instalment_delete": "删除回款计划",
     "customer_create": "新建客户", "customer_update": "修改客户", "customer_merge": "合并客户",
-    "user_create": "新建用户", "user_update": "修改用户", "password_set": "重设密码",
+    "user_create": "新建用户", "user_update": "修改用户", "password_set": "重设密码",  # nosec B105 # an event label
     "team_create": "新建团队", "team_update": "修改团队",
 }
 TARGET_LABELS = {

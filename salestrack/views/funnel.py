@@ -156,7 +156,7 @@ def _import_page(plan, error, token="", confirm=None, status=None):
 def import_upload():
     form = UploadForm()
     plan = error = None
-    token = ""
+    token = ""  # nosec B105 # the import confirmation token, empty until a plan exists
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read(excel.MAX_IMPORT_BYTES + 1) if upload else b""

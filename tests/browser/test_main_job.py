@@ -296,7 +296,7 @@ def save_draft(page) -> int:
         page.wait_for_url(re.compile(r"/records/\d+$"))
     except Exception:
         errors = [t for t in page.locator("p.error").all_inner_texts() if t.strip()]
-        raise AssertionError(f"saving failed at {page.url}: {errors} {page.inner_text('main')[:1500]}")
+        raise AssertionError(f"saving failed at {page.url}: {errors} {page.inner_text('main')[:1500]}") from None
     return int(page.url.rsplit("/", 1)[-1])
 
 
