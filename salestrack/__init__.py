@@ -38,6 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(config_module.from_environment())
     else:
         app.config.update(test_config)
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config[key] is None:
+            app.config[key] = app.config["ENV"] == "production"
     for key, sub in (("ATTACHMENT_DIR", "attachments"), ("ARCHIVE_DIR", "archive")):
         app.config[key] = app.config[key] or os.path.join(app.instance_path, sub)
     app.config["SEAL_KEY_PATH"] = app.config["SEAL_KEY_PATH"] or os.path.join(app.instance_path, "seal", "key.pem")
@@ -73,8 +76,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        # "<id>:<session version>" (User.get_id), from the session or the
+        # remember cookie: an older version was ended by sign-out, a password
+        # change or a reset.
+        ident, _, version = user_id.partition(":")
+        if not (ident.isdigit() and version.isdigit() and int(ident) < 2**31):
+            return None
+        user = db.session.get(models.User, int(ident))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
     @app.before_request
     def remember_user():
