@@ -2,7 +2,7 @@
 import logging
 import os
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -11,6 +11,12 @@ from .incoming import Request
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 
 log = logging.getLogger("salestrack")
+
+# Scripts and styles only from our own files: no inline script, handler or
+# style attribute runs (htmx is told not to inject its indicator style nor to
+# eval; app.js wires every behaviour).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
 
 
 def select_locale():
@@ -98,6 +104,13 @@ def create_app(test_config: dict | None = None) -> Flask:
             response.vary.add("HX-Request")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.endpoint != "static":
+            # Record pages, sealed PDFs, exports: nothing of them stays in a
+            # browser's or proxy's cache after the user has gone.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
         return response
 
     if not app.testing:
