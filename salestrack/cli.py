@@ -19,6 +19,14 @@ users_cli = AppGroup("users", help="Manage accounts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 pdf_cli = AppGroup("pdf", help="The seal for final PDFs.")
 archive_cli = AppGroup("archive", help="The archive of sealed final PDFs.")
+attachments_cli = AppGroup("attachments", help="Uploaded files.")
+
+
+@attachments_cli.command("cleanup")
+def cleanup_attachments():
+    """Delete uploads that no saved sheet took, older than ATTACHMENT_HOLD_HOURS."""
+    files, size = operations.remove_stale_uploads()
+    click.echo(f"removed {files} held uploads ({size} bytes)")
 
 
 @users_cli.command("create")
@@ -184,4 +192,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(pdf_cli)
     app.cli.add_command(archive_cli)
+    app.cli.add_command(attachments_cli)
     app.cli.add_command(demo_command)

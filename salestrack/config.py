@@ -43,6 +43,10 @@ class Defaults:
     SIGNOFF_OVERDUE_WORKING_DAYS = 3
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     ATTACHMENT_DIR = None  # default instance/attachments
+    # Uploads of a form not (yet) saved are held this long, and one person
+    # holds at most this much of them (operations.store_attachment).
+    ATTACHMENT_HOLD_HOURS = 24
+    ATTACHMENT_HOLD_MAX_BYTES = 50 * 1024 * 1024
     ARCHIVE_DIR = None  # default instance/archive
     SEAL_KEY_PATH = None  # default instance/seal/key.pem
     SEAL_CERT_PATH = None  # default instance/seal/cert.pem

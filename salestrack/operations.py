@@ -790,13 +790,46 @@ def save_record(actor: User, record, spec, data: dict, expected_version: int, at
     return record
 
 
+def remove_stale_uploads() -> tuple[int, int]:
+    """Uploads no saved sheet took (sent with a form that was refused and
+    never saved) are held for ATTACHMENT_HOLD_HOURS (24 h), long enough to
+    correct the form; older ones are deleted, row and file, with one audit
+    event. Returns (files, bytes) removed. Runs before every upload and as
+    `flask attachments cleanup`."""
+    import os
+    from .models import Attachment
+    before = utcnow() - timedelta(hours=current_app.config["ATTACHMENT_HOLD_HOURS"])
+    stale = sa.and_(Attachment.record_id.is_(None), Attachment.uploaded_at < before)
+    with write_transaction():
+        rows = db.session.execute(sa.select(Attachment.id, Attachment.stored_name, Attachment.size).where(stale)).all()
+        if not rows:
+            return 0, 0
+        db.session.execute(sa.delete(Attachment).where(Attachment.id.in_([r.id for r in rows]), stale))
+        audit.append("upload_expired", None, detail={"files": len(rows), "bytes": sum(r.size for r in rows)})
+    for row in rows:
+        try:
+            os.remove(os.path.join(current_app.config["ATTACHMENT_DIR"], row.stored_name))
+        except FileNotFoundError:
+            pass
+    return len(rows), sum(r.size for r in rows)
+
+
 def store_attachment(actor: User, field_key: str, filename: str, content: bytes, content_type: str):
     """Keeps an uploaded file under a server-made name outside static/; the
-    record links it when the sheet is saved."""
+    record links it when the sheet is saved. Until then it is held for
+    ATTACHMENT_HOLD_HOURS, and one person holds at most
+    ATTACHMENT_HOLD_MAX_BYTES (50 MB) of such files: beyond that
+    OperationError (the form is to be saved first)."""
     import hashlib
     import os
     import uuid
     from .models import Attachment
+    remove_stale_uploads()
+    held = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
+        Attachment.record_id.is_(None), Attachment.uploaded_by_id == actor.id))
+    cap = current_app.config["ATTACHMENT_HOLD_MAX_BYTES"]
+    if held + len(content) > cap:
+        raise OperationError(f"尚未保存的附件已达 {cap // (1024 * 1024)} MB，请先保存表单再上传", "attachments")
     directory = current_app.config["ATTACHMENT_DIR"]
     os.makedirs(directory, exist_ok=True)
     stored = uuid.uuid4().hex
