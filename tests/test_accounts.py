@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash
 
-from salestrack import accounts, operations
+from salestrack import accounts
 from salestrack.extensions import db
 from salestrack.models import AuditEvent, User
 from tests.conftest import PASSWORD

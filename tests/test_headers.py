@@ -4,15 +4,18 @@ PDFs are not kept in caches."""
 import re
 
 from salestrack import CONTENT_SECURITY_POLICY
-from tests.test_access import GET_RULES, _ids, _url, world  # noqa: F401  (world is a fixture)
+from tests import test_access
+from tests.test_access import GET_RULES, _ids, _url
+
+world = test_access.world  # the two teams and every role, as the access tests have them
 
 INLINE = [
-    (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "inline <script>"),
-    (re.compile(r"\son[a-z]+\s*=", re.I), "inline event handler"),
-    (re.compile(r"\sstyle\s*=", re.I), "style attribute"),
-    (re.compile(r"<style", re.I), "inline <style>"),
-    (re.compile(r"\shx-on", re.I), "hx-on (needs eval)"),
-    (re.compile(r"javascript:", re.I), "javascript: URL"),
+    (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE), "inline <script>"),
+    (re.compile(r"\son[a-z]+\s*=", re.IGNORECASE), "inline event handler"),
+    (re.compile(r"\sstyle\s*=", re.IGNORECASE), "style attribute"),
+    (re.compile(r"<style", re.IGNORECASE), "inline <style>"),
+    (re.compile(r"\shx-on", re.IGNORECASE), "hx-on (needs eval)"),
+    (re.compile(r"javascript:", re.IGNORECASE), "javascript: URL"),
 ]
 
 

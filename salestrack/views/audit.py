@@ -15,7 +15,7 @@ from .. import audit, clock, operations
 from ..extensions import db, htmx
 from ..models import AuditEvent, User
 from ..templating import local_time
-from .common import as_id, page_number, render_page, roles_required
+from .common import as_day, as_id, page_number, render_page, roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -60,10 +60,7 @@ def _utc(day: date) -> datetime:
 
 
 def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return as_day(value)
 
 
 def detail_text(detail: dict) -> str:
