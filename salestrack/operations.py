@@ -3,6 +3,7 @@ per act, each writing its audit event. Routes load, check access, then call
 one of these; they never write to the database themselves."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -104,6 +105,8 @@ def create_user(actor: User | None, *, username: str, name: str, role: str, pass
     OperationError on "password"); only the demo command passes
     check_policy=False, for its published demo accounts. A name equal to an
     existing one after accounts.normalise_username is refused ("username")."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", username or ""):
+        raise OperationError("用户名只能使用字母、数字、点、下划线和连字符（最多 40 个）", "username")
     if check_policy:
         _check_password(password, username)
     with write_transaction():

@@ -219,3 +219,11 @@ def test_the_remember_cookie_is_samesite_lax_and_httponly(client, factory):
     answer = client.post("/login", data={"username": user.username, "password": PASSWORD, "remember": "y"})
     header = next(h for h in answer.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
     assert "SameSite=Lax" in header and "HttpOnly" in header
+
+
+@pytest.mark.parametrize("username", ["cler\u212a", "ｒｅｐ", "zhang wei", "张伟", "a" * 41])
+def test_an_account_name_is_plain_letters_digits_and_dots_wherever_it_is_made(app, username):
+    result = app.test_cli_runner().invoke(args=["users", "create", username, "--name", "某人", "--role", "rep",
+                                                "--password", NEW_PASSWORD])
+    assert result.exit_code != 0 and "用户名只能使用" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

@@ -117,7 +117,8 @@ def change_password():
         except operations.OperationError as e:
             getattr(form, e.field).errors.append(e.message)
         else:
-            login_user(user)  # this session carries the new session version
+            # this session carries the new session version (and a fresh remember cookie if it had one)
+            login_user(user, remember="remember_token" in request.cookies)
             flash("密码已修改，其他设备上的登录已失效。", "success")
             return redirect(url_for("main.home"))
     return render_page("auth/password.html", form=form), 400 if form.errors else 200
