@@ -2,7 +2,7 @@
 import logging
 import os
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -11,6 +11,12 @@ from .incoming import Request
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
 
 log = logging.getLogger("salestrack")
+
+# Scripts and styles only from our own files: no inline script, handler or
+# style attribute runs (htmx is told not to inject its indicator style nor to
+# eval; app.js wires every behaviour).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
 
 
 def select_locale():
@@ -38,6 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(config_module.from_environment())
     else:
         app.config.update(test_config)
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config[key] is None:
+            app.config[key] = app.config["ENV"] == "production"
     for key, sub in (("ATTACHMENT_DIR", "attachments"), ("ARCHIVE_DIR", "archive")):
         app.config[key] = app.config[key] or os.path.join(app.instance_path, sub)
     app.config["SEAL_KEY_PATH"] = app.config["SEAL_KEY_PATH"] or os.path.join(app.instance_path, "seal", "key.pem")
@@ -74,8 +83,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        # "<id>:<session version>" (User.get_id), from the session or the
+        # remember cookie: an older version was ended by sign-out, a password
+        # change or a reset.
+        ident, _, version = user_id.partition(":")
+        if not (ident.isdigit() and version.isdigit() and int(ident) < 2**31):
+            return None
+        user = db.session.get(models.User, int(ident))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
     @app.before_request
     def remember_user():
@@ -89,6 +106,13 @@ def create_app(test_config: dict | None = None) -> Flask:
             response.vary.add("HX-History-Restore-Request")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.endpoint != "static":
+            # Record pages, sealed PDFs, exports: nothing of them stays in a
+            # browser's or proxy's cache after the user has gone.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
         return response
 
     if not app.testing:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import audit, clock, operations
+from . import accounts, audit, clock, operations
 from .extensions import db
 from .models import Team, User
 from .process import ROLE_CODES
@@ -20,6 +20,14 @@ users_cli = AppGroup("users", help="Manage accounts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 pdf_cli = AppGroup("pdf", help="The seal for final PDFs.")
 archive_cli = AppGroup("archive", help="The archive of sealed final PDFs.")
+attachments_cli = AppGroup("attachments", help="Uploaded files.")
+
+
+@attachments_cli.command("cleanup")
+def cleanup_attachments():
+    """Delete uploads that no saved sheet took, older than ATTACHMENT_HOLD_HOURS."""
+    files, size = operations.remove_stale_uploads()
+    click.echo(f"removed {files} held uploads ({size} bytes)")
 
 
 @users_cli.command("create")
@@ -50,11 +58,15 @@ def create_user(username, name, role, team, email, title, password):
 @click.password_option(help="Prompted for when not given")
 def set_password(username, password):
     """Set an account's password."""
-    user = db.session.scalar(sa.select(User).where(User.username == username))
+    user = db.session.scalar(sa.select(User).where(
+        sa.func.lower(User.username) == accounts.normalise_username(username)))
     if user is None:
         raise click.ClickException(f"no such user: {username}")
-    operations.set_password(None, user, password)
-    click.echo(f"password set for {username}")
+    try:
+        operations.set_password(None, user, password)
+    except operations.OperationError as e:
+        raise click.ClickException(e.message)
+    click.echo(f"password set for {user.username}; its sessions have ended")
 
 
 @users_cli.command("list")
@@ -130,6 +142,9 @@ def rotate_audit_key():
 def demo_command(once, password, scale, sheets):
     """Load the demo accounts, teams, customers and projects; with --scale, add generated ones."""
     from .demo import load_demo
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("SALESTRACK_ENV=production: demo accounts with a published password are "
+                                   "never loaded into a production instance")
     password = password or current_app.config["DEMO_PASSWORD"]
     has_accounts = bool(db.session.scalar(sa.select(sa.func.count()).select_from(User)))
     if has_accounts and scale is None:
@@ -260,4 +275,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(archive_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(attachments_cli)
     app.cli.add_command(demo_command)

@@ -10,6 +10,9 @@ FOLLOWUP_LOSS_DAYS = {"A": 30, "B": 60, "C": 91, "D": None}
 
 
 class Defaults:
+    # "production" (SALESTRACK_ENV=production): cookies are sent over HTTPS
+    # only unless said otherwise, and the demo command refuses to run.
+    ENV = "development"
     SECRET_KEY = "dev-only-change-me"  # nosec B105 # replaced by instance/secret_key in create_app
     SQLALCHEMY_DATABASE_URI = None  # set in create_app: instance/salestrack.db
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -19,6 +22,11 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Secure (HTTPS only): None means "on in production"; set 0 for a
+    # production instance served over plain HTTP, 1 for HTTPS elsewhere.
+    SESSION_COOKIE_SECURE = None
+    REMEMBER_COOKIE_SECURE = None
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     # Login throttling: this many failures for one account or address within
     # the window refuse further attempts until the window has passed.
@@ -35,6 +43,10 @@ class Defaults:
     SIGNOFF_OVERDUE_WORKING_DAYS = 3
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     ATTACHMENT_DIR = None  # default instance/attachments
+    # Uploads of a form not (yet) saved are held this long, and one person
+    # holds at most this much of them (operations.store_attachment).
+    ATTACHMENT_HOLD_HOURS = 24
+    ATTACHMENT_HOLD_MAX_BYTES = 50 * 1024 * 1024
     ARCHIVE_DIR = None  # default instance/archive
     SEAL_KEY_PATH = None  # default instance/seal/key.pem
     SEAL_CERT_PATH = None  # default instance/seal/cert.pem
@@ -70,5 +82,10 @@ def from_environment() -> dict:
             name = key[len("SALESTRACK_"):]
             if hasattr(Defaults, name):
                 default = getattr(Defaults, name)
-                out[name] = int(value) if isinstance(default, int) and not isinstance(default, bool) else value
+                if isinstance(default, bool) or name.endswith("_SECURE"):
+                    out[name] = value.strip().lower() in ("1", "true", "yes", "on")
+                elif isinstance(default, int):
+                    out[name] = int(value)
+                else:
+                    out[name] = value
     return out

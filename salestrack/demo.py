@@ -64,6 +64,10 @@ STAGE_PROBABILITY = {"lead": 20, "contact": 20, "design": 40, "showcase": 40, "c
 
 
 def load_demo(password: str) -> str:
+    """The demo accounts (every one with `password`, "demo" by default: a
+    published password, so they are exempt from the password policy — only
+    here — and the demo command refuses a production instance), teams,
+    customers, projects and signed sheets. Returns a summary line."""
     teams = {}
     users = {}
     for username, name, role, team_name, title in ACCOUNTS:
@@ -71,7 +75,8 @@ def load_demo(password: str) -> str:
         if team_name and team is None:
             team = teams[team_name] = operations.create_team(None, team_name)
         users[username] = operations.create_user(None, username=username, name=name, role=role, password=password,
-                                                 team=team, email=f"{username}@example.com", title=title)
+                                                 team=team, email=f"{username}@example.com", title=title,
+                                                 check_policy=False)
         if role == "manager" and team is not None and team.manager_id is None:
             operations.set_team_manager(None, team, users[username])
 

@@ -45,14 +45,33 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(sa.String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped by sign-out, a password change and an admin's reset: a session or
+    # remember cookie carrying an older number no longer signs anyone in.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
 
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember cookie:
+        "<id>:<session_version>", so both end when the version moves on."""
+        return f"{self.id}:{self.session_version}"
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class LoginThrottle(db.Model):
+    """Sign-in attempts counted per key ("user:<normalised name>" or
+    "ip:<address>") within a window that opens at the first attempt. An attempt
+    is claimed by one conditional UPDATE before the password is checked, so
+    simultaneous attempts cannot check more passwords than the limit."""
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Customer(db.Model):

@@ -3,14 +3,15 @@ per act, each writing its audit event. Routes load, check access, then call
 one of these; they never write to the database themselves."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit, clock
+from . import accounts, audit, clock
 from .database import write_transaction
 from .extensions import db
 from .models import Customer, Instalment, Project, ProjectEvent, Target, Team, User, utcnow
@@ -91,10 +92,26 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=method)
 
 
+def _check_password(password: str, username: str) -> None:
+    problem = accounts.password_problem(password, username)
+    if problem:
+        raise OperationError(problem, "password")
+
+
 def create_user(actor: User | None, *, username: str, name: str, role: str, password: str,
-                team: Team | None = None, email: str | None = None, title: str | None = None) -> User:
+                team: Team | None = None, email: str | None = None, title: str | None = None,
+                check_policy: bool = True) -> User:
+    """A new account. The password must meet accounts.password_problem (else
+    OperationError on "password"); only the demo command passes
+    check_policy=False, for its published demo accounts. A name equal to an
+    existing one after accounts.normalise_username is refused ("username")."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", username or ""):
+        raise OperationError("用户名只能使用字母、数字、点、下划线和连字符（最多 40 个）", "username")
+    if check_policy:
+        _check_password(password, username)
     with write_transaction():
-        if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == username.lower())):
+        if db.session.scalar(sa.select(User.id).where(
+                sa.func.lower(User.username) == accounts.normalise_username(username))):
             raise OperationError("该用户名已存在", "username")
         user = User(username=username, name=name, role=role, team_id=team.id if team else None,
                     email=email or None, title=title or None, password_hash=hash_password(password))
@@ -118,10 +135,32 @@ def update_user(actor: User | None, user: User, **fields) -> User:
 
 
 def set_password(actor: User | None, user: User, password: str) -> None:
+    """An admin's reset (actor) or the command line's (None): the password must
+    meet accounts.password_problem (else OperationError on "password"); every
+    session and remember cookie of `user` ends (session_version + 1)."""
+    _check_password(password, user.username)
     with write_transaction():
         _locked(user)
         user.password_hash = hash_password(password)
+        user.session_version += 1
         audit.append("password_set", actor, target=user, target_label=user.username)
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """修改密码 by the account's holder: `current` must be his password
+    (else OperationError on "current"), `new` must meet the policy and differ
+    from it ("password"). Every other session of his ends (session_version
+    + 1); the caller signs the current one in again with the new version."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise OperationError("当前密码不正确", "current")
+    if current == new:
+        raise OperationError("新密码不能与当前密码相同", "password")
+    _check_password(new, user.username)
+    with write_transaction():
+        _locked(user)
+        user.password_hash = hash_password(new)
+        user.session_version += 1
+        audit.append("password_change", user, target=user, target_label=user.username)
 
 
 def create_team(actor: User | None, name: str, manager: User | None = None) -> Team:
@@ -147,7 +186,11 @@ def log_login(user: User) -> None:
 
 
 def log_logout(user: User) -> None:
+    """Sign-out: ends every session and remember cookie of `user`, copies
+    included (session_version + 1)."""
     with write_transaction():
+        _locked(user)
+        user.session_version += 1
         audit.append("logout", user, target=user, target_label=user.username)
 
 
@@ -156,15 +199,57 @@ def log_failed_login(username: str, user: User | None) -> None:
         audit.append("login_failed", None, target=user, target_label=username[:120])
 
 
-def recent_login_failures(username: str, ip: str | None) -> tuple[int, int]:
-    """(failures for this account name, failures from this address) within the window."""
-    since = utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
-    from .models import AuditEvent
-    base = sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "login_failed", AuditEvent.at >= since)
-    by_name = db.session.scalar(base.where(sa.func.lower(AuditEvent.target_label) == username.lower()))
-    by_ip = db.session.scalar(base.where(AuditEvent.ip == ip)) if ip else 0
-    return by_name, by_ip
+def _throttle_keys(username: str, ip: str | None) -> list[tuple[str, int]]:
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    keys = [("user:" + accounts.normalise_username(username)[:190], limit)]
+    if ip:
+        keys.append(("ip:" + ip[:190], limit * 4))
+    return keys
+
+
+def claim_login_attempt(username: str, ip: str | None) -> bool:
+    """Count one sign-in attempt for the account name (normalised, so "clerK"
+    with a Kelvin sign is "clerk") and for the address, before the password is
+    checked. False when either is at its limit (LOGIN_MAX_FAILURES per name,
+    four times that per address, within LOGIN_WINDOW_MINUTES of the window's
+    first attempt): nothing is counted then and no password may be checked.
+    Each count is one conditional UPDATE under the row's lock, so N
+    simultaneous attempts check at most the limit of passwords."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    from .models import LoginThrottle
+    now = utcnow()
+    since = now - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+    table = LoginThrottle.__table__
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    try:
+        with write_transaction():
+            for key, limit in _throttle_keys(username, ip):
+                db.session.execute(insert(table).values(key=key, failures=0, window_start=now)
+                                   .on_conflict_do_nothing(index_elements=["key"]))
+                expired = table.c.window_start < since
+                claimed = db.session.execute(
+                    table.update().where(table.c.key == key, sa.or_(expired, table.c.failures < limit)).values(
+                        failures=sa.case((expired, 1), else_=table.c.failures + 1),
+                        window_start=sa.case((expired, now), else_=table.c.window_start)))
+                if claimed.rowcount != 1:
+                    raise _LimitReached
+    except _LimitReached:
+        return False
+    return True
+
+
+class _LimitReached(Exception):
+    pass
+
+
+def release_login_attempt(username: str, ip: str | None) -> None:
+    """A successful sign-in: its claimed attempt is not a failure (counts - 1)."""
+    from .models import LoginThrottle
+    table = LoginThrottle.__table__
+    with write_transaction():
+        for key, _ in _throttle_keys(username, ip):
+            db.session.execute(table.update().where(table.c.key == key, table.c.failures > 0)
+                               .values(failures=table.c.failures - 1))
 
 
 # ── customers ─────────────────────────────────────────────────────────────
@@ -726,13 +811,46 @@ def save_record(actor: User, record, spec, data: dict, expected_version: int, at
     return record
 
 
+def remove_stale_uploads() -> tuple[int, int]:
+    """Uploads no saved sheet took (sent with a form that was refused and
+    never saved) are held for ATTACHMENT_HOLD_HOURS (24 h), long enough to
+    correct the form; older ones are deleted, row and file, with one audit
+    event. Returns (files, bytes) removed. Runs before every upload and as
+    `flask attachments cleanup`."""
+    import os
+    from .models import Attachment
+    before = utcnow() - timedelta(hours=current_app.config["ATTACHMENT_HOLD_HOURS"])
+    stale = sa.and_(Attachment.record_id.is_(None), Attachment.uploaded_at < before)
+    with write_transaction():
+        rows = db.session.execute(sa.select(Attachment.id, Attachment.stored_name, Attachment.size).where(stale)).all()
+        if not rows:
+            return 0, 0
+        db.session.execute(sa.delete(Attachment).where(Attachment.id.in_([r.id for r in rows]), stale))
+        audit.append("upload_expired", None, detail={"files": len(rows), "bytes": sum(r.size for r in rows)})
+    for row in rows:
+        try:
+            os.remove(os.path.join(current_app.config["ATTACHMENT_DIR"], row.stored_name))
+        except FileNotFoundError:
+            pass
+    return len(rows), sum(r.size for r in rows)
+
+
 def store_attachment(actor: User, field_key: str, filename: str, content: bytes, content_type: str):
     """Keeps an uploaded file under a server-made name outside static/; the
-    record links it when the sheet is saved."""
+    record links it when the sheet is saved. Until then it is held for
+    ATTACHMENT_HOLD_HOURS, and one person holds at most
+    ATTACHMENT_HOLD_MAX_BYTES (50 MB) of such files: beyond that
+    OperationError (the form is to be saved first)."""
     import hashlib
     import os
     import uuid
     from .models import Attachment
+    remove_stale_uploads()
+    held = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
+        Attachment.record_id.is_(None), Attachment.uploaded_by_id == actor.id))
+    cap = current_app.config["ATTACHMENT_HOLD_MAX_BYTES"]
+    if held + len(content) > cap:
+        raise OperationError(f"尚未保存的附件已达 {cap // (1024 * 1024)} MB，请先保存表单再上传", "attachments")
     directory = current_app.config["ATTACHMENT_DIR"]
     os.makedirs(directory, exist_ok=True)
     stored = uuid.uuid4().hex

@@ -141,6 +141,36 @@ def usable_attachment_ids(user: User, record: Record | None, ids) -> list[int]:
     return [i for i in ids if i in allowed]
 
 
+# detected type → the file name endings a file of that type may carry. A name
+# whose ending is not its content's (evil.html with a PNG header) is refused.
+UPLOAD_EXTENSIONS = {
+    "application/pdf": {".pdf"}, "image/png": {".png"}, "image/jpeg": {".jpg", ".jpeg"}, "image/gif": {".gif"},
+    "image/webp": {".webp"}, "application/zip": {".zip", ".docx", ".xlsx", ".pptx"},
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {".docx"},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {".xlsx"},
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": {".pptx"},
+    "application/x-ole-storage": {".doc", ".xls", ".ppt"}, "application/msword": {".doc"},
+    "application/vnd.ms-excel": {".xls"},
+}
+
+
+def clean_filename(name: str) -> str:
+    """An uploaded file's name as it is kept and shown: the last path part,
+    NFC, without control and format characters (U+202E RIGHT-TO-LEFT OVERRIDE
+    and the other bidi controls would show "evil" + U+202E + "gnp.exe" as
+    "evilexe.png"), at most 200 characters; "附件" when nothing is left."""
+    import unicodedata
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
+    return name.strip().strip(".")[:200].strip() or "附件"
+
+
+def extension_matches(name: str, kind: str) -> bool:
+    """Whether file name `name` ends as a file of detected type `kind` may."""
+    import os
+    return os.path.splitext(name)[1].lower() in UPLOAD_EXTENSIONS.get(kind, set())
+
+
 def detect_upload_type(content: bytes) -> str | None:
     """The file's type judged by its bytes, if it is one we accept."""
     import filetype

@@ -14,19 +14,19 @@ def runner(app):
 
 def test_users_create_and_set_password(runner):
     result = runner.invoke(args=["users", "create", "liuyang", "--name", "刘洋", "--role", "manager",
-                                 "--team", "华南片区", "--password", "s3cret-pass"])
+                                 "--team", "华南片区", "--password", "s3cret-pass-2026"])
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.username == "liuyang"))
     team = db.session.scalar(sa.select(Team).where(Team.name == "华南片区"))
     assert user.team_id == team.id and team.manager_id == user.id
-    assert runner.invoke(args=["users", "set-password", "liuyang", "--password", "n3w-pass"]).exit_code == 0
+    assert runner.invoke(args=["users", "set-password", "liuyang", "--password", "n3w-pass-2026"]).exit_code == 0
     db.session.refresh(user)
-    assert check_password_hash(user.password_hash, "n3w-pass")
+    assert check_password_hash(user.password_hash, "n3w-pass-2026")
 
 
 def test_users_create_refuses_a_duplicate(runner):
-    runner.invoke(args=["users", "create", "dup", "--name", "甲", "--role", "rep", "--password", "x12345678"])
-    result = runner.invoke(args=["users", "create", "DUP", "--name", "乙", "--role", "rep", "--password", "x12345678"])
+    runner.invoke(args=["users", "create", "dup", "--name", "甲", "--role", "rep", "--password", "x12345678-z"])
+    result = runner.invoke(args=["users", "create", "DUP", "--name", "乙", "--role", "rep", "--password", "x12345678-z"])
     assert result.exit_code != 0 and "已存在" in result.output
 
 

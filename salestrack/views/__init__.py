@@ -1,10 +1,15 @@
 """Blueprints. Each handler: load → check access → call operations → render."""
+import logging
+import os
+
 from flask import Flask, g, render_template, request
 
 from .. import formtokens
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from ..pdf import ArchiveCorrupt
 
 
 def register_views(app: Flask) -> None:
@@ -47,6 +52,23 @@ def register_views(app: Flask) -> None:
     @app.errorhandler(400)
     def bad_request(_e):
         return render_template("errors/error.html", code=400, back=True, message="请求无效。"), 400
+
+    @app.errorhandler(ArchiveCorrupt)
+    def archive_altered(e):
+        """An archived PDF no longer matches its SHA-256: named, not hidden."""
+        logging.getLogger("salestrack").error("archived file altered: %s", e)
+        return render_template("errors/error.html", code=503, title="归档文件已被改动", message=(
+            "该表单的归档 PDF 与存档时记录的 SHA-256 不符，不能提供下载。请通知系统管理员："
+            "运行 flask archive verify 查明受影响的文件，并从备份恢复。")), 503
+
+    @app.errorhandler(FileNotFoundError)
+    def file_missing(e):
+        """A stored file (archived PDF, attachment) is gone from the server."""
+        name = os.path.basename(str(getattr(e, "filename", "") or ""))
+        logging.getLogger("salestrack").error("stored file missing: %s", e)
+        return render_template("errors/error.html", code=503, title="文件缺失", message=(
+            f"服务器上找不到所需的文件{f'（{name}）' if name else ''}，可能已被移动或删除。请通知系统管理员："
+            "运行 flask archive verify 查明缺失的文件，并从备份恢复。")), 503
 
     @app.errorhandler(500)
     def server_error(_e):

@@ -2,7 +2,6 @@
 document, sealed and unchanged, and who signed it; and the auditors' zip of
 the approved PDFs with a manifest."""
 import tempfile
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, request, send_file, url_for
@@ -12,7 +11,7 @@ from .. import access, archive
 from ..extensions import db
 from ..formkit import registry
 from ..models import Record, Team
-from .common import render_page, roles_required
+from .common import as_day, render_page, roles_required
 
 bp = Blueprint("archive", __name__)
 
@@ -100,11 +99,9 @@ def export():
 
 def _criteria(source, teams) -> tuple[archive.ExportCriteria | None, str | None]:
     """The export criteria from the form, or the message saying what is wrong."""
-    try:
-        start = date.fromisoformat(source.get("from", ""))
-        end = date.fromisoformat(source.get("to", ""))
-    except ValueError:
-        return None, "请填写有效的开始和结束日期。"
+    start, end = as_day(source.get("from")), as_day(source.get("to"))
+    if start is None or end is None:
+        return None, "请填写有效的开始和结束日期（1900–9998 年）。"
     if end < start:
         return None, "结束日期不能早于开始日期。"
     sheet = source.get("sheet") or None

@@ -16,7 +16,7 @@ from ..extensions import db, htmx
 from ..models import AuditEvent, User
 from ..safecell import safe_cell
 from ..templating import local_time
-from .common import as_id, page_number, render_page, roles_required
+from .common import as_day, as_id, page_number, render_page, roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -61,10 +61,7 @@ def _utc(day: date) -> datetime:
 
 
 def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return as_day(value)
 
 
 def detail_text(detail: dict) -> str:

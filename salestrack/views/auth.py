@@ -7,9 +7,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from .. import formtokens, operations
+from .. import accounts, formtokens, operations
 from ..extensions import db
 from ..models import User
 from .common import render_page
@@ -43,15 +43,15 @@ def login():
     status = 200
     if form.validate_on_submit():
         username = form.username.data.strip()
-        by_name, by_ip = operations.recent_login_failures(username, request.remote_addr)
-        limit = current_app.config["LOGIN_MAX_FAILURES"]
-        if by_name >= limit or by_ip >= limit * 4:
+        if not operations.claim_login_attempt(username, request.remote_addr):
             error = f"登录失败次数过多，请 {current_app.config['LOGIN_WINDOW_MINUTES']} 分钟后再试。"
             status = 429
         else:
-            user = db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower()))
+            user = db.session.scalar(sa.select(User).where(
+                sa.func.lower(User.username) == accounts.normalise_username(username)))
             ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)
             if user is not None and ok and user.active:
+                operations.release_login_attempt(username, request.remote_addr)
                 next_url = _safe_next(request.args.get("next"))
                 session.clear()  # a fresh session at every sign-in
                 login_user(user, remember=form.remember.data)
@@ -94,3 +94,31 @@ def logout():
     session.clear()
     flash("您已退出登录。", "info")
     return redirect(url_for("auth.login"))
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=200)])
+    password = PasswordField("新密码", validators=[DataRequired("请输入新密码")],
+                             description=f"至少 {accounts.PASSWORD_MIN_LENGTH} 位，不能是常见密码，不能包含用户名")
+    confirm = PasswordField("再次输入新密码", validators=[DataRequired("请再次输入新密码"),
+                                                   EqualTo("password", "两次输入的新密码不一致")])
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """修改密码: the current password and a new one meeting the policy. Every
+    other session of the user ends; this one stays signed in."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            operations.change_own_password(user, form.current.data, form.password.data)
+        except operations.OperationError as e:
+            getattr(form, e.field).errors.append(e.message)
+        else:
+            # this session carries the new session version (and a fresh remember cookie if it had one)
+            login_user(user, remember="remember_token" in request.cookies)
+            flash("密码已修改，其他设备上的登录已失效。", "success")
+            return redirect(url_for("main.home"))
+    return render_page("auth/password.html", form=form), 400 if form.errors else 200

@@ -1,4 +1,5 @@
 """Small helpers shared by the blueprints."""
+from datetime import date
 from functools import wraps
 
 from flask import abort, g, render_template, request
@@ -25,6 +26,27 @@ def as_id(value) -> int | None:
         value = str(value)  # a choice's own value, when a select field coerces its options
     value = (value or "").strip() if isinstance(value, str) else ""
     return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+def as_day(value) -> date | None:
+    """A date from request text (ISO, YYYY-MM-DD) in the years 1900–9998, else
+    None: a range's end is taken up to the next day's local midnight, which
+    must exist (9999-12-31 has none)."""
+    try:
+        day = date.fromisoformat((value or "").strip()) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return day if day is not None and 1900 <= day.year <= 9998 else None
+
+
+def finite_amount(_form, field) -> None:
+    """WTForms validator, first in a DecimalField's chain: its value must be a
+    number — "NaN", "sNaN", "Infinity" parse as Decimals that no later check
+    (NumberRange compares, quantize) can handle. Raises StopValidation with
+    the message shown next to the field."""
+    from wtforms.validators import StopValidation
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("请输入有效的金额")
 
 
 def page_number(total: int, page_size: int) -> tuple[int, int]:

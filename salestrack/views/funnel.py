@@ -19,7 +19,7 @@ from .. import access, clock, excel, funnel, operations
 from ..extensions import db
 from ..models import Target, Team, User
 from ..process import SEE_ALL_ROLES
-from .common import as_id, render_page, roles_required
+from .common import as_id, finite_amount, render_page, roles_required
 from .projects import filtered_projects
 
 bp = Blueprint("funnel", __name__, url_prefix="/funnel")
@@ -204,7 +204,8 @@ def import_confirm():
 # ── targets ───────────────────────────────────────────────────────────────
 class TargetForm(FlaskForm):
     signed_amount = DecimalField("签约金额目标（万元）", places=2, validators=[
-        InputRequired("请填写金额"), NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
+        finite_amount, InputRequired("请填写金额"),
+        NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
         render_kw={"inputmode": "decimal"})
     new_customers = IntegerField("新增客户目标", validators=[
         InputRequired("请填写客户数"), NumberRange(min=0, max=100_000, message="请输入 0 或正整数")],

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..formkit.builder import UNIT_CONFIRM_PREFIX, implausible_amount_message
 from ..models import INSTALMENT_KINDS, Customer, Instalment, Project, Team, User
 from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, OPEN_STAGES, PROBABILITIES, STAGES, class_mismatch
-from .common import as_id, page_number, render_page
+from .common import as_id, finite_amount, page_number, render_page
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 PAGE_SIZE = 50
@@ -26,7 +26,8 @@ class ProjectForm(FlaskForm):
     owner_id = SelectField("业务负责人", coerce=int, validators=[Optional()])
     product_line = StringField("应用类型/所属产品", validators=[Optional(), Length(max=120)])
     amount = DecimalField("预计合同金额（万元）", places=2, validators=[
-        Optional(), NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
+        finite_amount, Optional(),
+        NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
         render_kw={"inputmode": "decimal"})
     probability = SelectField("签约概率", coerce=int, choices=[(p, f"{p}% {t}") for p, t in PROBABILITIES],
                               default=20)
@@ -62,12 +63,14 @@ class InstalmentForm(FlaskForm):
     """One 期次 of the 回款计划; amounts in 万元."""
     planned_date = DateField("计划日期", validators=[InputRequired("请填写计划日期")])
     planned_amount = DecimalField("计划金额（万元）", places=2, validators=[
-        InputRequired("请填写计划金额"), NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
+        finite_amount, InputRequired("请填写计划金额"),
+        NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
         render_kw={"inputmode": "decimal"})
     kind = SelectField("软件/实施", choices=list(INSTALMENT_KINDS), default="software")
     actual_date = DateField("实际回款日期", validators=[Optional()])
     actual_amount = DecimalField("实际金额（万元）", places=2, validators=[
-        Optional(), NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
+        finite_amount, Optional(),
+        NumberRange(min=0, max=10_000_000, message="请输入 0 到 10,000,000 之间的金额")],
         render_kw={"inputmode": "decimal"})
 
     def validate_planned_amount(self, field):

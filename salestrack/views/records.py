@@ -20,7 +20,8 @@ from ..models import Attachment, Customer, Project, Record
 from ..process import RECORD_STATUSES
 from ..records import (CLEAR_INPUT, CLEAR_KEY, cleared_fields, prefill_values, customer_column_problems,
                        detect_upload_type, picker_users, record_view, sheets_by_group,
-                       source_context, usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS)
+                       source_context, usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS,
+                       UPLOAD_EXTENSIONS, clean_filename, extension_matches)
 from ..formkit.printable import printable
 from .common import page_number, render_page
 
@@ -47,7 +48,7 @@ def _store_uploads(spec, formdata: MultiDict) -> dict[str, list[str]]:
             if not upload or not upload.filename:
                 continue
             content = upload.read(limit + 1)
-            name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200] or "附件"
+            name = clean_filename(upload.filename)
             kind = detect_upload_type(content)
             if len(content) > limit:
                 problems.setdefault(field.key, []).append(f"「{name}」超过 {limit // (1024 * 1024)} MB，未上传")
@@ -56,8 +57,15 @@ def _store_uploads(spec, formdata: MultiDict) -> dict[str, list[str]]:
             elif kind is None:
                 allowed = "、".join(sorted(set(ALLOWED_UPLOADS.values())))
                 problems.setdefault(field.key, []).append(f"「{name}」的文件类型不允许（允许：{allowed}）")
+            elif not extension_matches(name, kind):
+                endings = "、".join(sorted(UPLOAD_EXTENSIONS[kind]))
+                problems.setdefault(field.key, []).append(
+                    f"「{name}」的扩展名与文件内容（{ALLOWED_UPLOADS[kind]}）不符，未上传：应为 {endings}")
             else:
-                ids.append(str(operations.store_attachment(current_user, field.key, name, content, kind).id))
+                try:
+                    ids.append(str(operations.store_attachment(current_user, field.key, name, content, kind).id))
+                except operations.OperationError as e:
+                    problems.setdefault(field.key, []).append(f"「{name}」未上传：{e.message}")
         formdata.setlist(field.key, [",".join(ids)] if ids else [])
     return problems
 
@@ -316,7 +324,7 @@ def attachment(attachment_id: int):
         access.get_visible_or_404(Record, item.record_id, current_user)
     operations.log_download(current_user, item, item.filename, item.sha256)
     return send_file(attachment_path(item), mimetype=item.content_type, as_attachment=True,
-                     download_name=item.filename)
+                     download_name=clean_filename(item.filename))
 
 
 @bp.get("/records/")

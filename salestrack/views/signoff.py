@@ -255,9 +255,9 @@ def record_pdf(record_id: int):
     from ..models import ArchivedPdf
     from ..printing import archived_bytes, preview_pdf
     record, _ = _record(record_id)
-    version = request.args.get("version", type=int)
-    if version is not None:
-        archived = db.session.get(ArchivedPdf, version)
+    if "version" in request.args:
+        version = as_id(request.args["version"])
+        archived = db.session.get(ArchivedPdf, version) if version is not None else None
         if archived is None or archived.record_id != record.id:
             abort(404)
         body = archived_bytes(record, archived.sha256)

@@ -83,8 +83,9 @@ def office(factory) -> Office:
 @pytest.fixture
 def person(browser, live_server):
     """person(user): a page in that user's own browser context, signed in
-    (one context per person for the test)."""
-    contexts, pages = [], {}
+    (one context per person for the test). Whatever the
+    Content-Security-Policy blocked on any page fails the test."""
+    contexts, pages, blocked = [], {}, []
 
     def open_for(user):
         if user.id not in pages:
@@ -96,6 +97,7 @@ def person(browser, live_server):
             page.set_default_navigation_timeout(TIMEOUT)
             page.dialogs = []
             page.on("dialog", lambda d, p=page: (p.dialogs.append((d.type, d.message)), d.accept()))
+            page.on("console", lambda m: "Content Security Policy" in m.text and blocked.append(m.text))
             sign_in(page, user.username, PASSWORD)
             pages[user.id] = page
         return pages[user.id]
@@ -103,6 +105,7 @@ def person(browser, live_server):
     yield open_for
     for context in contexts:
         context.close()
+    assert blocked == []
 
 
 # ── values from the sheet's definition ───────────────────────────────────

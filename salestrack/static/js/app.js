@@ -101,3 +101,10 @@ document.addEventListener("click", function (e) {
   button.closest("li").remove();
   input.dispatchEvent(new Event("input", { bubbles: true }));
 });
+// No inline script anywhere (Content-Security-Policy script-src 'self'):
+// a table row's 删除 and the error page's 返回 are wired here.
+document.addEventListener("click", function (e) {
+  var remove = e.target.closest && e.target.closest("[data-remove-row]");
+  if (remove) { remove.closest("tr").remove(); return; }
+  if (e.target.closest && e.target.closest("[data-back]")) history.back();
+});
