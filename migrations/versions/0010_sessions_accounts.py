@@ -2,15 +2,15 @@
 (bumped by sign-out, password change and reset; checked on every request) and
 login_throttle (attempts per normalised user name and per address).
 
-Revision ID: 0009_sessions_accounts
-Revises: 0008_stage_collections
+Revision ID: 0010_sessions_accounts
+Revises: 0009_audit_key
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_sessions_accounts'
-down_revision = '0008_stage_collections'
+revision = '0010_sessions_accounts'
+down_revision = '0009_audit_key'
 branch_labels = None
 depends_on = None
 
