@@ -65,7 +65,7 @@ def set_password(username, password):
     try:
         operations.set_password(None, user, password)
     except operations.OperationError as e:
-        raise click.ClickException(e.message)
+        raise click.ClickException(e.message) from None
     click.echo(f"password set for {user.username}; its sessions have ended")
 
 

@@ -135,7 +135,7 @@ def test_simultaneous_wrong_passwords_check_at_most_the_limit(app, factory):
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, bodies)]
+    threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, bodies, strict=True)]
     for t in threads:
         t.start()
     for t in threads:

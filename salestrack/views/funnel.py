@@ -144,7 +144,7 @@ def _money_limit() -> Decimal:
     return Decimal(str(current_app.config["MONEY_CONFIRM_ABOVE"]))
 
 
-def _import_page(plan, error, token="", confirm=None, status=None):
+def _import_page(plan, error, token="", confirm=None, status=None):  # nosec B107 # a plan's one-time token, not a password
     status = status or (400 if error or (plan and plan.errors) else 200)
     return render_page("funnel/import.html", form=UploadForm(), plan=plan, error=error,
                        confirm=confirm or ConfirmForm(formdata=None, token=token),

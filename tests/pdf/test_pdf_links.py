@@ -6,7 +6,6 @@ import logging
 import os
 from urllib.parse import unquote
 
-import pytest
 
 from salestrack import create_app, pdf
 from salestrack.formkit import registry

@@ -60,7 +60,7 @@ def test_phone_log_columns_keep_dates_and_phone_numbers_whole(printed, tmp_path)
     rows = len(table["rows"])
     assert text.count("0510-85216688") == rows, "a phone number was split"
     assert text.count("2026-12-03") >= 2 * rows, "a date was split"  # 计划下次联络时间 and 完成时间
-    widths = dict(zip(table["columns"], table["widths"]))
+    widths = dict(zip(table["columns"], table["widths"], strict=True))
     assert widths["序号"] < widths["时间"] < widths["完成时间"] < widths["电话沟通内容"]
     assert widths["电话沟通内容"] >= 4 * widths["序号"]
 
@@ -85,7 +85,7 @@ def test_customer_info_prints_the_record_keeping_labels_once_in_paper_order(app,
     assert text.count("信息采集人") == 1 and len(re.findall("信息登记(?!日期)", text)) == 1
     order = ["信息登记日期", "信息录入人", "信息采集人", "信息审核标记", "信息审核人"]
     positions = [text.index(label) for label in order]
-    assert positions == sorted(positions), list(zip(order, positions))
+    assert positions == sorted(positions), list(zip(order, positions, strict=True))
     assert people.author.name in text
 
 

@@ -3,7 +3,6 @@ stamp or a customer's signature appended after our seal, one byte changed, a
 file saved again by a viewer — each reported for what it is, every signature
 and revision listed, "not our certificate" only when it is not ours."""
 import io
-from pathlib import Path
 
 import pytest
 
