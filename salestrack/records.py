@@ -51,6 +51,22 @@ def picker_users(user: User | None = None) -> list[tuple[int, str, str]]:
     return [(u.id, u.name, u.role) for u in own_team_first(people, user)]
 
 
+def last_approved(record: Record) -> tuple[dict, bool]:
+    """(content of `record`'s last approved version, whether a later revision
+    exists that is not yet approved — being revised or in sign-off). The
+    approved version is the revision its latest sealed PDF was made from
+    (ArchivedPdf.revision_number); a record never approved gives
+    ({}, True). Used where the agreed content matters, e.g. 交接工作台."""
+    from .models import ArchivedPdf, Revision
+    if record.status == "approved":
+        return dict(record.data or {}), False
+    number = db.session.scalar(sa.select(ArchivedPdf.revision_number).where(ArchivedPdf.record_id == record.id)
+                               .order_by(ArchivedPdf.id.desc()).limit(1))
+    data = db.session.scalar(sa.select(Revision.data).where(Revision.record_id == record.id,
+                                                            Revision.number == number)) if number else None
+    return dict(data or {}), True
+
+
 def user_names() -> dict[int, str]:
     return dict(db.session.execute(sa.select(User.id, User.name)).all())
 
