@@ -44,10 +44,12 @@ def source_context(project: Project) -> dict:
 
 
 def picker_users(user: User | None = None) -> list[tuple[int, str, str]]:
-    """(id, name, role) of everyone a user field may name, by name; with
+    """(id, name, role) of everyone a user field may name (those who may
+    hold a slot: workflow.candidates), by name; with
     `user` (the person filling the sheet), the people of his team first."""
-    from .workflow import own_team_first
-    people = list(db.session.scalars(sa.select(User).where(User.active).order_by(User.name)))
+    from .process import SIGNING_ROLES
+    from .workflow import candidates, own_team_first
+    people = candidates(SIGNING_ROLES)  # never admin, clerk, auditor or inactive people (issue 15)
     return [(u.id, u.name, u.role) for u in own_team_first(people, user)]
 
 

@@ -4,12 +4,11 @@ revision still in sign-off; a team keeps its manager when the posted one is
 not a valid choice; a customer page names no sheet its reader may not open."""
 from decimal import Decimal
 
-import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from salestrack.extensions import db
 from salestrack.models import Record, Team
-from tests.signoff_support import (approve_all, file_sheet, fill, page, reload, sign, spec, state, submit,
+from tests.signoff_support import (approve_all, file_sheet, fill, page, reload, spec, state, submit,
                                    world)  # noqa: F401
 
 

@@ -138,6 +138,10 @@ class FormSpec:
     # field erases a stored value only when the user ticked its 清空 box).
     updates_customer: bool = False
     order: int = 100
+    # One person holds at most one slot of a round (the author cannot pick
+    # the same engineer as 技术工程师 and 项目经理); True lets a sheet's
+    # definition allow it. None of the department's sheets does.
+    signers_may_repeat: bool = False
 
     def __post_init__(self):
         for name in ("stages", "sections", "slots"):
