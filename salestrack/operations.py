@@ -122,6 +122,10 @@ def create_user(actor: User | None, *, username: str, name: str, role: str, pass
 
 
 def update_user(actor: User | None, user: User, **fields) -> User:
+    """Changes a person's name, role, team, e-mail, title or active flag.
+    Deactivating him (active → False) in the same transaction ends every
+    delegation he gave or received and moves the slots waiting for him to
+    his manager (_hand_over_slots; issue 15 findings 2 and 3)."""
     with write_transaction():
         _locked(user)
         allowed = {"name", "role", "team_id", "email", "title", "active"}
@@ -131,7 +135,108 @@ def update_user(actor: User | None, user: User, **fields) -> User:
                 changed[key] = [str(getattr(user, key)), str(value)]
                 setattr(user, key, value)
         audit.append("user_update", actor, target=user, target_label=user.username, detail=changed)
+        if "active" in changed and not user.active:
+            db.session.flush()
+            _end_delegations(actor, user)
+            _hand_over_slots(actor, user)
     return user
+
+
+def _end_delegations(actor: User | None, user: User) -> None:
+    """Revokes the delegations `user` gave or received that have not ended."""
+    from .models import Delegation
+    items = db.session.scalars(sa.select(Delegation).where(
+        sa.or_(Delegation.principal_id == user.id, Delegation.deputy_id == user.id),
+        Delegation.revoked_at.is_(None), Delegation.ends_on >= clock.today()).with_for_update())
+    for item in items:
+        item.revoked_at = utcnow()
+        audit.append("delegate_revoke", actor, target=item, target_label=f"#{item.id}",
+                     detail={"reason": "deactivated", "user": user.username})
+
+
+def _hand_over_slots(actor: User | None, user: User) -> None:
+    """Every slot of a submitted record that `user` holds and has not signed
+    goes to workflow.substitute_for (his manager, else a director, else the
+    general manager), each with a `reassign` audit event; the one now
+    waiting is told. A record nobody fits stays for 转交 (reassign_slot)."""
+    from . import workflow
+    from .models import Record
+    from .notify import notify
+    for record in db.session.scalars(sa.select(Record).where(Record.status == "submitted").with_for_update()):
+        held = [i for i, e in enumerate(record.chain or []) if e["signer_id"] == user.id
+                and i >= (record.current_slot or 0)]
+        if not held:
+            continue
+        substitute = workflow.substitute_for(user, record)
+        if substitute is None:
+            continue
+        _reassign(actor, record, held, substitute, "签署人已停用")
+        if record.current_slot in held:
+            notify(substitute, "submitted", f"{user.name} 已停用，《{_title(record)}》{record.number} 转由您审批"
+                   f"（{record.chain[record.current_slot]['label']}）。", _record_link(record), record)
+
+
+def _title(record) -> str:
+    from .formkit import registry
+    return registry.get(record.sheet).title
+
+
+def _reassign(actor: User | None, record, indexes, new: User, reason: str) -> None:
+    """Puts `new` in the chain entries `indexes` of the record's round
+    (their label keeps the slot's name), restarting the wait when the
+    current slot is among them; one `reassign` audit event."""
+    chain = [dict(e) for e in record.chain]
+    before = []
+    for i in indexes:
+        before.append(chain[i]["signer_name"])
+        chain[i]["signer_id"], chain[i]["signer_name"] = new.id, new.name
+        chain[i].pop("author_signs", None)
+    record.chain = chain
+    if record.current_slot in indexes:
+        _wait_at(record, record.current_slot)
+    audit.append("reassign", actor, target=record, target_label=record.number,
+                 detail={"round": record.round, "slots": [chain[i]["label"] for i in indexes],
+                         "from": before, "to": new.username, "reason": reason})
+
+
+def reassign_slot(actor: User, record, new: User, reason: str = "", once: str | None = None) -> None:
+    """转交: an admin or director gives the slot a submitted record waits at
+    to `new`, who must be allowed to hold it (workflow.refusal with the
+    slot's roles), not be the author, and hold no other slot of the round
+    (unless the sheet allows it). Raises OperationError (field 'signer' or
+    'reason'); one `reassign` audit event; `new` is told."""
+    from . import workflow
+    from .formkit import registry
+    from .notify import notify
+    with write_transaction():
+        _use_form_token(actor, once, "reassign")
+        _form_token_result(once, record)
+        _locked(record)
+        if actor.role not in ("admin", "director") or not actor.active:
+            raise OperationError("只有系统管理员或销售总监可以转交待签环节")
+        if record.status != "submitted" or record.current_slot is None:
+            raise OperationError("此表单当前不在审批中（可能已被他人处理）")
+        reason = (reason or "").strip()
+        if not reason:
+            raise OperationError("请填写转交原因", "reason")
+        spec = registry.get(record.sheet)
+        entry = record.chain[record.current_slot]
+        slot = next((s for s in spec.slots if s.key == entry["key"]), None)
+        roles = workflow.slot_roles(spec, slot) if slot is not None else ()
+        why = workflow.refusal(new, roles, f"签署「{entry['label']}」")
+        if why:
+            raise OperationError(why, "signer")
+        if new.id == record.author_id:
+            raise OperationError("不能转交给填写人本人", "signer")
+        if new.id == entry["signer_id"]:
+            raise OperationError(f"此环节已在等待 {new.name}", "signer")
+        others = [e["label"] for i, e in enumerate(record.chain) if i != record.current_slot
+                  and e["signer_id"] == new.id]
+        if others and not spec.signers_may_repeat:
+            raise OperationError(f"{new.name} 已是「{others[0]}」的签署人，同一轮中一人只能签署一个环节", "signer")
+        _reassign(actor, record, [record.current_slot], new, reason[:200])
+        notify(new, "submitted", f"《{spec.title}》{record.number} 已转交由您审批（{entry['label']}）。",
+               _record_link(record), record)
 
 
 def set_password(actor: User | None, user: User, password: str) -> None:
@@ -991,6 +1096,11 @@ def sign_record(actor: User, record, spec, decision: str, comment: str = "", exp
             raise StaleError(f"您打开此表单后，填写人修改了内容（现为第 {record.version} 版）。"
                              "请先查看下面的最新内容，再决定同意或退回。")
         slot = record.chain[record.current_slot]
+        if principal.id != actor.id and not spec.signers_may_repeat:
+            other = next((e["label"] for i, e in enumerate(record.chain)
+                          if i != record.current_slot and e["signer_id"] == actor.id), None)
+            if other is not None:
+                raise OperationError(f"您已是此表单「{other}」的签署人，同一轮中不能再代签「{slot['label']}」")
         if decision == "returned" and not comment:
             raise OperationError("退回时请填写退回原因", "comment")
         if decision == "approved" and slot.get("comment_required") and not comment:
@@ -1058,8 +1168,20 @@ def _approve(actor: User, record, spec, author: User, digest: str) -> None:
             notify(receiver, "handover", f"交接单 {record.number} 已修订并重新审批。", _record_link(record), record)
 
 
+def stuck(record) -> bool:
+    """Whether a submitted record waits for nobody who can act: its signer
+    is gone, deactivated, or now in a role that never signs (admin, clerk,
+    auditor) (issue 15 finding 3)."""
+    from .process import SIGNING_ROLES
+    if record.status != "submitted":
+        return False
+    signer = db.session.get(User, record.waiting_for_id) if record.waiting_for_id else None
+    return signer is None or not signer.active or signer.role not in SIGNING_ROLES
+
+
 def withdraw_record(actor: User, record):
-    """The author takes a submission back before anyone has signed it."""
+    """The author takes a submission back before anyone has signed it, or
+    at any time while it is stuck on a deactivated signer (stuck)."""
     from .models import Signature
     with write_transaction():
         _locked(record)
@@ -1069,7 +1191,7 @@ def withdraw_record(actor: User, record):
             raise OperationError("只有审批中的表单可以撤回")
         signed = db.session.scalar(sa.select(sa.func.count()).select_from(Signature).where(
             Signature.record_id == record.id, Signature.round == record.round))
-        if signed:
+        if signed and not stuck(record):
             raise OperationError("已有人签署，不能撤回；如需修改请请签署人退回")
         record.status = "draft"
         record.current_slot = None
@@ -1124,7 +1246,12 @@ def remind_signer(actor: User, record, spec) -> None:
 
 
 def delegate(actor: User, deputy: User, starts_on: date, ends_on: date):
-    """代签: `actor` lets `deputy` sign for him between two dates."""
+    """代签: `actor` lets `deputy` sign for him from `starts_on` to `ends_on`
+    (department dates, both included, at most a year). The deputy must be
+    allowed to hold the actor's slots (workflow.deputy_refusal: active, a
+    signing role of the same line); one person's delegations do not overlap.
+    Raises OperationError naming the field at fault."""
+    from . import workflow
     from .models import Delegation
     from .notify import notify
     if deputy.id == actor.id:
@@ -1135,9 +1262,17 @@ def delegate(actor: User, deputy: User, starts_on: date, ends_on: date):
         raise OperationError("结束日期已过", "ends_on")
     if (ends_on - starts_on).days > 366:
         raise OperationError("委托期限最长一年", "ends_on")
-    if not deputy.active:
-        raise OperationError("被委托人已停用", "deputy")
+    why = workflow.deputy_refusal(deputy, actor)
+    if why:
+        raise OperationError(why, "deputy")
     with write_transaction():
+        _locked(actor)  # a person's delegations are checked and added one at a time
+        overlap = db.session.scalar(sa.select(Delegation).where(
+            Delegation.principal_id == actor.id, Delegation.revoked_at.is_(None),
+            Delegation.starts_on <= ends_on, Delegation.ends_on >= starts_on).order_by(Delegation.starts_on).limit(1))
+        if overlap is not None:
+            raise OperationError(f"您已委托 {overlap.deputy.name} 在 {overlap.starts_on} 至 {overlap.ends_on} 期间代签，"
+                                 "委托期间不能重叠；请先撤销或另选日期", "starts_on")
         item = Delegation(principal_id=actor.id, deputy_id=deputy.id, starts_on=starts_on, ends_on=ends_on)
         db.session.add(item)
         db.session.flush()

@@ -77,6 +77,12 @@ ROLE_CODES = tuple(r for r, _ in ROLES)
 # Roles that see every project; clerk and auditor only read.
 SEE_ALL_ROLES = ("director", "gm", "clerk", "auditor")
 READ_ONLY_ROLES = ("clerk", "auditor")
+# Roles that may hold a sign-off slot (sign, be picked, deputise). Admin,
+# clerk and auditor never sign: they keep, read and check the records.
+SIGNING_ROLES = ("rep", "manager", "director", "gm", "hr", "implementation")
+# The sales line: whoever is in it may stand in (代签) for anyone else in it,
+# as a senior rep or another team's manager stands in for a 业务经理.
+SALES_LINE = ("rep", "manager", "director", "gm")
 
 # A record's life: 草稿 → 审批中 → 已批准, or 已退回 for revision.
 RECORD_STATUSES = (("draft", "草稿"), ("submitted", "审批中"), ("returned", "已退回"), ("approved", "已批准"))

@@ -44,11 +44,29 @@ def source_context(project: Project) -> dict:
 
 
 def picker_users(user: User | None = None) -> list[tuple[int, str, str]]:
-    """(id, name, role) of everyone a user field may name, by name; with
+    """(id, name, role) of everyone a user field may name (those who may
+    hold a slot: workflow.candidates), by name; with
     `user` (the person filling the sheet), the people of his team first."""
-    from .workflow import own_team_first
-    people = list(db.session.scalars(sa.select(User).where(User.active).order_by(User.name)))
+    from .process import SIGNING_ROLES
+    from .workflow import candidates, own_team_first
+    people = candidates(SIGNING_ROLES)  # never admin, clerk, auditor or inactive people (issue 15)
     return [(u.id, u.name, u.role) for u in own_team_first(people, user)]
+
+
+def last_approved(record: Record) -> tuple[dict, bool]:
+    """(content of `record`'s last approved version, whether a later revision
+    exists that is not yet approved — being revised or in sign-off). The
+    approved version is the revision its latest sealed PDF was made from
+    (ArchivedPdf.revision_number); a record never approved gives
+    ({}, True). Used where the agreed content matters, e.g. 交接工作台."""
+    from .models import ArchivedPdf, Revision
+    if record.status == "approved":
+        return dict(record.data or {}), False
+    number = db.session.scalar(sa.select(ArchivedPdf.revision_number).where(ArchivedPdf.record_id == record.id)
+                               .order_by(ArchivedPdf.id.desc()).limit(1))
+    data = db.session.scalar(sa.select(Revision.data).where(Revision.record_id == record.id,
+                                                            Revision.number == number)) if number else None
+    return dict(data or {}), True
 
 
 def user_names() -> dict[int, str]:

@@ -17,6 +17,11 @@ from . import clock
 from .extensions import db
 from .formkit.spec import parse_signer
 from .models import Delegation, Record, Team, User, utcnow
+from .process import ROLE_LABELS, SALES_LINE, SIGNING_ROLES
+
+# Who may hold a 'team_manager' slot: the manager, or above him the director
+# and the general manager (a manager's own sheet goes to the director).
+TEAM_MANAGER_ROLES = ("manager", "director", "gm")
 
 
 class ChainError(Exception):
@@ -38,23 +43,111 @@ class Choice:
     candidates: list[tuple[int, str]]
 
 
+# ── who may hold a slot ───────────────────────────────────────────────────
+def refusal(user: User | None, roles, what: str) -> str | None:
+    """The one rule of who may hold a sign-off slot (issue 15): why `user`
+    may not `what` (e.g. "签署「审核」") — he is missing, no longer active, or
+    his role is not among `roles` or not a signing role (admin, clerk and
+    auditor never sign; process.SIGNING_ROLES) —, or None when he may.
+    Pickers, submit, delegation, signing and reassignment all ask here."""
+    if user is None:
+        return f"找不到签署人，不能{what}"
+    if not user.active:
+        return f"{user.name} 已停用，不能{what}"
+    if user.role not in roles or user.role not in SIGNING_ROLES:
+        return f"{user.name}（{ROLE_LABELS.get(user.role, user.role)}）不能{what}"
+    return None
+
+
+def slot_roles(spec, slot) -> tuple[str, ...]:
+    """The roles that may hold `slot` of `spec`, from its signer rule:
+    team_manager → manager, director, gm; project_owner → the sales line;
+    role:/chosen:<role> → that role; a table's user column → its declared
+    role, else every signing role."""
+    kind, arg = parse_signer(slot.signer)
+    if kind == "team_manager":
+        return TEAM_MANAGER_ROLES
+    if kind == "project_owner":
+        return SALES_LINE
+    if kind in ("role", "chosen"):
+        return (arg,)
+    table, column = arg
+    role = spec.table(table).column(column).role
+    return (role,) if role else SIGNING_ROLES
+
+
+def candidates(roles) -> list[User]:
+    """The people `refusal` lets hold a slot taken by `roles`, by name: what
+    every people picker offers (never inactive people, admin, clerk or
+    auditor)."""
+    people = db.session.scalars(sa.select(User).where(User.active, User.role.in_(tuple(roles)))
+                                .order_by(User.name))
+    return [u for u in people if refusal(u, roles, "") is None]
+
+
+def stand_in_roles(principal: User) -> tuple[str, ...]:
+    """Who may deputise (代签) for `principal`: those allowed to hold his
+    slots — anyone of the sales line for someone of the sales line (a
+    senior rep or another team's manager for a 业务经理), HR for HR,
+    implementation for implementation; nobody for admin, clerk and auditor,
+    who hold no slots."""
+    if principal.role in SALES_LINE:
+        return SALES_LINE
+    if principal.role in SIGNING_ROLES:
+        return (principal.role,)
+    return ()
+
+
+def deputy_refusal(deputy: User | None, principal: User) -> str | None:
+    """Why `deputy` may not sign for `principal` (None: he may): the
+    principal must be active and hold slots, the deputy another person
+    allowed to hold them (refusal with stand_in_roles)."""
+    if deputy is not None and deputy.id == principal.id:
+        return "不能委托给自己"
+    if not principal.active:
+        return f"{principal.name} 已停用，委托已失效"
+    roles = stand_in_roles(principal)
+    if not roles:
+        return f"{principal.name}（{ROLE_LABELS.get(principal.role, principal.role)}）不签署表单，无需委托代签"
+    return refusal(deputy, roles, f"代 {principal.name} 签署")
+
+
 def _active(q):
     return list(db.session.scalars(q.where(User.active).order_by(User.name)))
 
 
 def _team_manager(author: User) -> User:
     """The author's team manager; a manager's own sheet (or that of someone
-    without a team) goes to the director, the director's own to the general
-    manager."""
+    without a team, or whose manager may not sign) goes to the director,
+    the director's own to the general manager."""
     team = db.session.get(Team, author.team_id) if author.team_id else None
     manager = db.session.get(User, team.manager_id) if team and team.manager_id else None
-    if manager is not None and manager.active and manager.id != author.id:
+    if manager is not None and manager.id != author.id and refusal(manager, TEAM_MANAGER_ROLES, "") is None:
         return manager
     for role in ("director", "gm"):
-        above = [u for u in _active(sa.select(User).where(User.role == role)) if u.id != author.id]
+        above = [u for u in candidates((role,)) if u.id != author.id]
         if above:
             return above[0]
     raise ChainError("找不到您所在团队的业务经理，请联系管理员设置团队经理。")
+
+
+def substitute_for(person: User, record: Record) -> User | None:
+    """Who takes over the slots `person` (being deactivated) holds on a
+    submitted `record`: his team's manager, else a director, else the
+    general manager — active, not the author, not holding another slot of
+    the round (unless the sheet allows it). None when nobody fits."""
+    from .formkit import registry
+    spec = registry.get(record.sheet)
+    others = {e["signer_id"] for e in record.chain or [] if e["signer_id"] != person.id}
+    team = db.session.get(Team, person.team_id) if person.team_id else None
+    people = [db.session.get(User, team.manager_id)] if team and team.manager_id else []
+    people += candidates(("director",)) + candidates(("gm",))
+    for user in people:
+        if (user is not None and user.id not in (person.id, record.author_id)
+                and refusal(user, TEAM_MANAGER_ROLES, "") is None
+                and (spec.signers_may_repeat or user.id not in others)):
+            return user
+    return None
 
 
 def choices(spec, author: User) -> list[Choice]:
@@ -81,24 +174,30 @@ def own_team_first(people: list, author: User) -> list:
 
 
 def _role_holders(role: str, author: User) -> list[User]:
-    return [u for u in _active(sa.select(User).where(User.role == role)) if u.id != author.id]
+    return [u for u in candidates((role,)) if u.id != author.id]
 
 
 def resolve_chain(spec, author: User, data: dict, chosen: dict[str, int], project=None) -> list[dict]:
     """The slots of this round with the person who signs each, in order.
     `project` is the record's project: a 'project_owner' slot is signed by its
     owner (the account manager, 商务条款偏离表's 客户经理), also when he is the
-    author — such a chain entry carries author_signs=True."""
+    author — such a chain entry carries author_signs=True. Everyone named
+    must pass `refusal` for the slot, and a person the author picked (a
+    chosen slot, a table row, one of several holders of a role) may hold no
+    other slot of the round unless spec.signers_may_repeat. Raises
+    ChainError naming the slot at fault."""
     chain = []
+    holder_of: dict[int, tuple[str, bool]] = {}  # signer id → (slot label, picked by the author)
     for slot in spec.slots:
         kind, arg = parse_signer(slot.signer)
         people: list[tuple[User, str]] = []
         author_signs = False
+        picked_by_author = kind in ("chosen", "table")
         if kind == "team_manager":
             people = [(_team_manager(author), slot.label)]
         elif kind == "project_owner":
             owner = db.session.get(User, project.owner_id) if project is not None else None
-            if owner is None or not owner.active:
+            if owner is None or refusal(owner, slot_roles(spec, slot), "") is not None:
                 raise ChainError(f"项目没有在职的客户经理，无法确定「{slot.label}」，请联系业务经理转交项目。", slot.key)
             people = [(owner, slot.label)]
             author_signs = True
@@ -109,6 +208,7 @@ def resolve_chain(spec, author: User, data: dict, chosen: dict[str, int], projec
                 people = [(holders[0], slot.label)]
             elif picked is not None and any(u.id == picked for u in holders):
                 people = [(db.session.get(User, picked), slot.label)]
+                picked_by_author = True
             elif not holders:
                 raise ChainError(f"「{slot.label}」没有可签署的人员，请联系管理员。", slot.key)
             else:
@@ -123,6 +223,9 @@ def resolve_chain(spec, author: User, data: dict, chosen: dict[str, int], projec
                     continue
                 if user.id == author.id:
                     raise ChainError(f"「{slot.label}」中不能包含填写人本人", slot.key)
+                why = refusal(user, slot_roles(spec, slot), f"签署「{slot.label}」")
+                if why:
+                    raise ChainError(why + "，请修改表单中的人员", slot.key)
                 seen.add(user.id)
                 people.append((user, f"{slot.label}（{user.name}）"))
             if not people:
@@ -130,6 +233,12 @@ def resolve_chain(spec, author: User, data: dict, chosen: dict[str, int], projec
         for user, label in people:
             if user.id == author.id and not author_signs:
                 raise ChainError("不能由填写人本人签署自己的表单", slot.key)
+            earlier = holder_of.get(user.id)
+            if earlier and not spec.signers_may_repeat and (picked_by_author or earlier[1]):
+                fix = f"请为「{slot.label}」另选他人" if picked_by_author else f"请不要在「{earlier[0]}」中选择 {user.name}"
+                raise ChainError(f"{user.name} 已是「{earlier[0]}」的签署人，同一轮中一人只能签署一个环节，{fix}",
+                                 slot.key)
+            holder_of.setdefault(user.id, (slot.label, picked_by_author))
             entry = {"key": slot.key, "label": label, "signer_id": user.id, "signer_name": user.name,
                      "comment_required": slot.comment_required,
                      "comment_label": slot.comment_label or "意见"}
@@ -140,11 +249,14 @@ def resolve_chain(spec, author: User, data: dict, chosen: dict[str, int], projec
 
 
 def principals_of(deputy: User, on: date | None = None) -> list[int]:
-    """Ids of the people `deputy` may sign for today (active delegations)."""
+    """Ids of the people `deputy` may sign for on `on` (default today,
+    Asia/Shanghai): delegations in force whose principal is active and for
+    whom `deputy` may stand in (deputy_refusal)."""
     on = on or clock.today()
-    return list(db.session.scalars(sa.select(Delegation.principal_id).where(
+    principals = db.session.scalars(sa.select(User).join(Delegation, Delegation.principal_id == User.id).where(
         Delegation.deputy_id == deputy.id, Delegation.revoked_at.is_(None),
-        Delegation.starts_on <= on, Delegation.ends_on >= on)))
+        Delegation.starts_on <= on, Delegation.ends_on >= on))
+    return [p.id for p in principals if deputy_refusal(deputy, p) is None]
 
 
 def acting_for(user: User, record: Record) -> User | None:
@@ -153,6 +265,8 @@ def acting_for(user: User, record: Record) -> User | None:
     if record.status != "submitted" or record.waiting_for_id is None or record.current_slot is None:
         return None
     if record.author_id == user.id and not (record.chain or [{}])[record.current_slot].get("author_signs"):
+        return None
+    if not user.active or user.role not in SIGNING_ROLES:
         return None
     if record.waiting_for_id == user.id:
         return user

@@ -143,6 +143,10 @@ class FormSpec:
     updates_customer: bool = False
     order: int = 100
     landscape: bool = False  # the paper sheet is a wide table: print on landscape A4
+    # One person holds at most one slot of a round (the author cannot pick
+    # the same engineer as 技术工程师 and 项目经理); True lets a sheet's
+    # definition allow it. None of the department's sheets does.
+    signers_may_repeat: bool = False
 
     def __post_init__(self):
         for name in ("stages", "sections", "slots"):

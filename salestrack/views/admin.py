@@ -131,18 +131,31 @@ def teams():
             operations.create_team(current_user, form.name.data.strip(), manager)
             flash("已创建团队", "success")
             return redirect(url_for(".teams"))
+    return _teams_page(form, 400 if form.errors else 200)
+
+
+def _teams_page(form, status, row_errors=None):
     all_teams = list(db.session.scalars(sa.select(Team).order_by(Team.name)))
-    return render_page("admin/teams.html", teams=all_teams, form=form, managers=_manager_choices()), \
-        400 if form.errors else 200
+    return render_page("admin/teams.html", teams=all_teams, form=form, managers=_manager_choices(),
+                       row_errors=row_errors or {}), status
 
 
 @bp.post("/teams/<int:team_id>/manager")
 @roles_required("admin")
 def team_manager(team_id: int):
+    """更换经理: one of the offered managers (active, role manager) or — for
+    none. Anything else is refused next to the team's select and the team
+    keeps its manager (issue 15 finding 13)."""
     team = db.get_or_404(Team, team_id)
     form = TeamForm()
     form.manager_id.choices = _manager_choices()
-    manager_id = form.manager_id.data if form.manager_id.data in dict(form.manager_id.choices) else 0
+    raw = (request.form.get("manager_id") or "").strip()
+    offered = {str(id_): id_ for id_, _ in form.manager_id.choices}
+    if raw not in offered:
+        form = TeamForm(formdata=None)
+        form.manager_id.choices = _manager_choices()
+        return _teams_page(form, 400, row_errors={team.id: "请从列表中选择在职的业务经理（或“—”表示暂无）"})
+    manager_id = offered[raw]
     operations.set_team_manager(current_user, team, db.session.get(User, manager_id) if manager_id else None)
     flash("已更新业务经理", "success")
     return redirect(url_for(".teams"))

@@ -99,11 +99,15 @@ def show(customer_id: int):
         Project.customer_id == customer.id, access.project_scope(current_user)).order_by(Project.id.desc())))
     records = list(db.session.scalars(sa.select(Record).where(
         Record.project_id.in_([p.id for p in projects])).order_by(Record.updated_at.desc()).limit(100)))
-    info = db.session.get(Record, customer.info_record_id) if customer.info_record_id else None
     changes = list(db.session.scalars(sa.select(CustomerChange).where(CustomerChange.customer_id == customer.id)
                                       .order_by(CustomerChange.at.desc(), CustomerChange.id.desc()).limit(200)))
+    # A sheet is named (number, link) only to who may open it (issue 15 finding 13).
+    referenced = {c.record_id for c in changes if c.record_id} | {customer.info_record_id} - {None}
+    openable = set(db.session.scalars(sa.select(Record.id).where(
+        Record.id.in_(referenced), access.record_scope(current_user)))) if referenced else set()
+    info = db.session.get(Record, customer.info_record_id) if customer.info_record_id in openable else None
     return render_page("customers/show.html", customer=customer, projects=projects, records=records, info=info,
-                       changes=changes,
+                       changes=changes, openable=openable,
                        can_edit=access.can_edit_customer(current_user, customer),
                        can_review=access.can_review_customer(current_user, customer))
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from .. import access, operations
 from ..extensions import db
 from ..models import Record
+from ..records import last_approved
 from .common import render_page
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
@@ -18,9 +19,8 @@ def worklist_query(user, status: str = ""):
     """The handovers in `user`'s worklist (SELECT of Record), narrowed to one
     implementation status (STATUS_LABELS key) when given; the home page counts
     the same query."""
-    q = sa.select(Record).where(Record.sheet == "handover", Record.impl_status.is_not(None))
-    if user.role != "implementation":
-        q = q.where(access.record_scope(user))
+    q = sa.select(Record).where(Record.sheet == "handover", Record.impl_status.is_not(None),
+                                access.record_scope(user))  # the record's own rule, for everyone
     if status in STATUS_LABELS:
         q = q.where(Record.impl_status == status)
     return q
@@ -36,17 +36,22 @@ def worklist_counts(user) -> dict[str, int]:
 @bp.get("/")
 @login_required
 def worklist():
+    """The handovers the user may open (the record's own access rule, for
+    implementation staff as for everyone), each as last approved: a revision
+    in sign-off is marked, never shown as the agreed scope and budget."""
     status = request.args.get("status", "")
     q = worklist_query(current_user, status)
     records = list(db.session.scalars(q.order_by(
         sa.case((Record.impl_status == "received", 0), (Record.impl_status == "started", 1), else_=2),
         Record.approved_at.desc())))
-    contracts = {}
+    contracts, agreed = {}, {}
     for r in records:
-        contracts[r.id] = db.session.scalar(sa.select(Record).where(
+        contract = db.session.scalar(sa.select(Record).where(
             Record.project_id == r.project_id, Record.sheet == "contract_review").order_by(Record.id.desc()).limit(1))
-    return render_page("handover/worklist.html", records=records, contracts=contracts, labels=STATUS_LABELS,
-                       status=status, can_update=current_user.role == "implementation")
+        contracts[r.id] = contract if contract is not None and access.can_view_record(current_user, contract) else None
+        agreed[r.id] = last_approved(r)
+    return render_page("handover/worklist.html", records=records, contracts=contracts, agreed=agreed,
+                       labels=STATUS_LABELS, status=status, can_update=current_user.role == "implementation")
 
 
 @bp.post("/<int:record_id>/status")
@@ -54,8 +59,8 @@ def worklist():
 def update(record_id: int):
     if current_user.role != "implementation":
         abort(403)
-    record = db.session.get(Record, record_id)
-    if record is None or record.sheet != "handover" or record.impl_status is None:
+    record = access.get_visible_or_404(Record, record_id, current_user)
+    if record.sheet != "handover" or record.impl_status is None:
         abort(404)
     try:
         operations.set_implementation_status(current_user, record, request.form.get("status", ""))

@@ -214,6 +214,7 @@ def signoff_context(record: Record) -> dict:
     return {"rounds": workflow.rounds(record), "acting_for": workflow.acting_for(current_user, record),
             "overdue": workflow.is_overdue(record) if record.status == "submitted" else False,
             "signed_this_round": any(s.round == record.round for s in record.signatures),
+            "stuck": operations.stuck(record),
             "versions": {r.content_hash: r.number for r in record.revisions},
             "current_hash": content_hash(record.data or {})}
 

@@ -13,7 +13,7 @@ from ..formkit.builder import build_form
 from ..models import Delegation, Record, User
 from ..records import picker_users
 from ..templating import sheet_title
-from .common import as_id, render_page
+from .common import as_id, render_page, roles_required
 
 bp = Blueprint("signoff", __name__)
 
@@ -204,7 +204,7 @@ def inbox():
 @login_required
 def delegations():
     """代签: name a deputy for a date range; see who deputises for you and for whom you deputise."""
-    error = None
+    error, field = None, None
     if request.method == "POST":
         deputy_id = as_id(request.form.get("deputy"))
         deputy = db.session.get(User, deputy_id) if deputy_id else None
@@ -215,23 +215,23 @@ def delegations():
             error = "请填写有效的开始和结束日期"
         else:
             if deputy is None:
-                error = "请选择被委托人"
+                error, field = "请选择被委托人", "deputy"
             else:
                 try:
                     operations.delegate(current_user, deputy, starts, ends)
                     flash(f"已委托 {deputy.name} 在 {starts} 至 {ends} 期间代签。", "success")
                     return redirect(url_for(".delegations"))
                 except operations.OperationError as e:
-                    error = e.message
+                    error, field = e.message, e.field
     mine = list(db.session.scalars(sa.select(Delegation).where(Delegation.principal_id == current_user.id)
                                    .order_by(Delegation.starts_on.desc())))
     for_others = list(db.session.scalars(sa.select(Delegation).where(Delegation.deputy_id == current_user.id)
                                          .order_by(Delegation.starts_on.desc())))
-    people = [u for u in db.session.scalars(sa.select(User).where(User.active, User.id != current_user.id,
-                                                                   User.role.notin_(("admin", "auditor")))
-                                             .order_by(User.name))]
+    # Only those the server accepts (workflow.deputy_refusal): never admin,
+    # clerk, auditor or inactive people (issue 15 finding 1).
+    people = [u for u in workflow.candidates(workflow.stand_in_roles(current_user)) if u.id != current_user.id]
     return render_page("signoff/delegations.html", mine=mine, for_others=for_others, people=people, error=error,
-                       form=request.form, today=clock.today()), 400 if error else 200
+                       error_field=field, form=request.form, today=clock.today()), 400 if error else 200
 
 
 @bp.post("/delegations/<int:delegation_id>/revoke")
@@ -282,3 +282,79 @@ def content_disposition(name: str, ascii_name: str, *, attachment: bool) -> str:
     makes browsers save it, else they show it inline."""
     from urllib.parse import quote
     return f"{'attachment' if attachment else 'inline'}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+# ── 转交: an admin or director gives a waiting slot to someone else ───────
+REASSIGN_ROLES = ("admin", "director")
+
+
+@bp.get("/signoff/waiting")
+@roles_required(*REASSIGN_ROLES)
+def waiting():
+    """待签环节: every sheet in sign-off with whom it waits for, those stuck on
+    a deactivated signer first, each with a link to 转交."""
+    records = list(db.session.scalars(sa.select(Record).where(Record.status == "submitted")
+                                      .order_by(Record.waiting_since).limit(500)))
+    stuck = {r.id for r in records if operations.stuck(r)}
+    records.sort(key=lambda r: r.id not in stuck)
+    return render_page("signoff/waiting.html", records=records, stuck=stuck)
+
+
+def _reassign_candidates(record, spec) -> list[User]:
+    """Who the slot the record waits at may go to: those allowed to hold it
+    (workflow.candidates of its roles), not the author, not its present
+    signer, holding no other slot of the round (unless the sheet allows it)."""
+    entry = record.chain[record.current_slot]
+    slot = next((s for s in spec.slots if s.key == entry["key"]), None)
+    if slot is None:
+        return []
+    others = {e["signer_id"] for i, e in enumerate(record.chain) if i != record.current_slot}
+    return [u for u in workflow.candidates(workflow.slot_roles(spec, slot))
+            if u.id not in (record.author_id, entry["signer_id"])
+            and (spec.signers_may_repeat or u.id not in others)]
+
+
+@bp.route("/records/<int:record_id>/reassign", methods=["GET", "POST"])
+@roles_required(*REASSIGN_ROLES)
+def reassign(record_id: int):
+    """转交 in two steps: pick the new signer and give a reason, then confirm
+    the summary (operations.reassign_slot)."""
+    record = db.get_or_404(Record, record_id)
+    spec = registry.get(record.sheet)
+    if record.status != "submitted" or record.current_slot is None:
+        # Only a sheet in sign-off is open to 转交; others to whoever may open the record.
+        if not access.can_view_record(current_user, record):
+            abort(404)
+        return render_page("signoff/reassign.html", record=record, spec=spec, people=[], error=None,
+                           error_field=None, new=None, reason="", confirming=False, stuck=False)
+    people = _reassign_candidates(record, spec)
+    error, field, new = None, None, None
+    reason = (request.form.get("reason") or "").strip()[:200]
+    if request.method == "POST":
+        new_id = as_id(request.form.get("signer"))
+        new = db.session.get(User, new_id) if new_id else None
+        if new is None:
+            error, field = "请选择转交给谁", "signer"
+        elif not reason:
+            error, field = "请填写转交原因", "reason"
+        elif request.form.get("confirmed") == "y":
+            try:
+                operations.reassign_slot(current_user, record, new, reason, once=formtokens.posted())
+                flash(f"已将 {record.number} 的「{record.chain[record.current_slot]['label']}」转交给 {new.name}。",
+                      "success")
+                return redirect(url_for(".waiting"))
+            except operations.AlreadyDone:
+                return redirect(url_for(".waiting"))
+            except operations.OperationError as e:
+                error, field = e.message, e.field or "signer"
+        elif new.id not in {u.id for u in people}:
+            entry = record.chain[record.current_slot]
+            slot = next((s for s in spec.slots if s.key == entry["key"]), None)
+            roles = workflow.slot_roles(spec, slot) if slot is not None else ()
+            error = (workflow.refusal(new, roles, f"签署「{entry['label']}」")
+                     or f"不能转交给 {new.name}：填写人本人、当前签署人或本轮其他环节的签署人不能接手此环节")
+            field = "signer"
+    confirming = request.method == "POST" and error is None
+    return render_page("signoff/reassign.html", record=record, spec=spec, people=people, error=error,
+                       error_field=field, new=new, reason=reason, confirming=confirming,
+                       stuck=operations.stuck(record)), 400 if error else 200
