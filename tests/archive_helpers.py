@@ -117,7 +117,10 @@ def sheet_data(spec, people: People, rows: int = 20) -> tuple[dict, list[str], l
                 data[item.key].append(cells)
         elif not item.source:
             data[item.key], text = value(item, 0, people, attachments)
-            printed.append(text)
+            if item.kind in ("choice", "checks"):  # printed as every option, the chosen ones ☑
+                printed.extend(f"☑{part}" for part in text.split("、"))
+            else:
+                printed.append(text)
     return data, printed, attachments
 
 

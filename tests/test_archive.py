@@ -37,7 +37,8 @@ def test_approved_sheet_is_sealed_archived_and_served_as_archived(spec, app, fac
 
     info = pdf_info(body, tmp_path)
     sizes = re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
-    assert sizes and all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in sizes)
+    width, height = (841.9, 595.3) if spec.landscape else (595.3, 841.9)  # A4, landscape where declared
+    assert sizes and all(abs(float(w) - width) < 1 and abs(float(h) - height) < 1 for w, h in sizes)
 
     text = squeeze(pdf_text(body, tmp_path))
     expected = labels(spec) + printed + signers + [record.number, people.author.name]
