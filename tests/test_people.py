@@ -3,11 +3,13 @@ and 20): the customer page lists and adds them; the customer's 信息审核人
 edits them; their private fields (family, birthday, political status,
 spouse, children …) are read only by the customer's team, its manager and
 above — never by a rep of another team who sees the customer."""
+import pytest
 import sqlalchemy as sa
 from lxml import html as lxml_html
 
 from salestrack import operations
 from salestrack.extensions import db
+from salestrack.formkit import registry
 from salestrack.models import AuditEvent, Person
 
 SECRET = {"political_status": "中共党员", "birthday": "1975-06-18", "family": "妻子在市一院工作，儿子读高二",
@@ -156,3 +158,75 @@ def test_a_person_of_another_customer_is_not_found_under_this_one(factory, login
     person, _ = operations.add_person(rep, other, name="陈建国")
     login(rep)
     assert client.get(f"/customers/{mine.id}/people/{person.id}").status_code == 404
+
+
+# ── sheets that name a customer's person (contact fields) ──────────────────
+
+def _latest_record():
+    from salestrack.models import Record
+    return db.session.scalars(sa.select(Record).order_by(Record.id.desc())).first()
+
+
+def _offered(text):
+    doc = lxml_html.fromstring(text)
+    return [o.get("value") for o in doc.xpath("//datalist[@id='customer-people']/option")]
+
+
+@pytest.mark.parametrize("sheet, name", [
+    (spec.key, f"{t.key}-0-{c.key}" if c is not t else c.key)
+    for spec in registry.all_specs() for t in spec.items()
+    for c in (t.columns if hasattr(t, "columns") else (t,)) if c.kind == "contact"])
+def test_every_person_field_offers_the_customers_people_and_links_the_one_picked(sheet, name, factory, login, client):
+    team, manager, rep, _ = factory.team_with_people()
+    customer = factory.customer(rep)
+    project = factory.project(rep, customer)
+    chen, _ = operations.add_person(rep, customer, name="陈建国", title="采购部长")
+    operations.add_person(rep, factory.customer(rep), name="别家的人")
+    login(rep)
+    url = f"/projects/{project.id}/sheets/{sheet}/new"
+    page = client.get(url).get_data(as_text=True)
+    assert _offered(page) == ["陈建国"]
+    doc = lxml_html.fromstring(page)
+    assert doc.get_element_by_id(name).get("list") == "customer-people"
+    response = client.post(url, data={name: "陈建国", "action": "draft"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    record = _latest_record()
+    data = record.data
+    stored = data[name.split("-")[0]][0][name.split("-")[2]] if "-" in name else data[name]
+    assert stored == {"person": chen.id, "name": "陈建国"}
+    assert "陈建国" in client.get(f"/records/{record.id}").get_data(as_text=True)
+    # Someone not yet recorded is taken as typed, and printed as typed.
+    client.post(url, data={name: "顾总", "action": "draft"})
+    data = _latest_record().data
+    stored = data[name.split("-")[0]][0][name.split("-")[2]] if "-" in name else data[name]
+    assert stored == "顾总"
+
+
+def test_a_person_is_added_in_place_from_the_sheet_and_then_picked(factory, login, client):
+    team, manager, rep, _ = factory.team_with_people()
+    customer = factory.customer(rep)
+    project = factory.project(rep, customer)
+    login(rep)
+    url = f"/projects/{project.id}/sheets/phone_log/new"
+    page = client.get(url).get_data(as_text=True)
+    assert _offered(page) == [] and "新联系人姓名" in page
+    response = client.post(f"/customers/{customer.id}/people", headers={"HX-Request": "true"},
+                           data={"_for": "sheet", "person_name": "刘工", "person_title": "设备科长"})
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    assert _offered(fragment) == ["刘工"] and "已添加联系人 刘工" in fragment and "<html" not in fragment
+    [liu] = _people(customer)
+    client.post(url, data={"calls-0-reached": "刘工", "action": "draft"})
+    assert _latest_record().data["calls"][0]["reached"] == {"person": liu.id, "name": "刘工"}
+
+
+def test_a_name_two_recorded_people_share_is_kept_as_typed():
+    from salestrack.formkit import kinds
+    from salestrack.formkit.spec import Field
+    field = Field("visitee", "拜访对象", "Visitee", "contact")
+    people = [(1, "王工", "设备科长"), (2, "王工", "总工程师"), (3, "陈建国", "")]
+    assert kinds.clean(field, ["王工"], people=people) == ("王工", [])
+    assert kinds.clean(field, [" 陈建国 "], people=people) == ({"person": 3, "name": "陈建国"}, [])
+    assert kinds.clean(field, ["陈建国"]) == ("陈建国", [])  # no people given: taken as typed
+    assert kinds.clean(field, ["长" * 81], people=people)[1] == ["内容过长，最多 80 字"]
+    assert kinds.display(field, {"person": 3, "name": "陈建国"}) == "陈建国"

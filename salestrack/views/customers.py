@@ -174,7 +174,7 @@ def add_person(customer_id: int):
     except operations.OperationError as e:
         db.session.rollback()
         error = e.message
-    if htmx or in_sheet:
+    if htmx:
         return render_template("customers/_people_picker.html" if in_sheet else "customers/_people.html",
                                customer=customer, people=people.people_of(customer.id), person=person,
                                added=added, error=error, can_add=True), 400 if error else 200

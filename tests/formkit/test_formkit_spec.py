@@ -14,7 +14,7 @@ PAPER = {
     "phone_log": [
         ("联系日期", "date", "date"), ("序号", "seq", "int"), ("时间", "time", "time"),
         ("客户名称", "customer_name", "text"), ("编号", "customer_no", "text"),
-        ("找到谁", "reached", "text"), ("联系方式", "contact", "text"),
+        ("找到谁", "reached", "contact"), ("联系方式", "contact", "text"),
         ("电话沟通内容", "content", "textarea"), ("信息跟踪内容", "tracking", "textarea"),
         ("计划下次联络时间", "next_contact_at", "datetime"), ("对客户的承诺", "promise", "text"),
         ("需完成工作", "todo", "text"), ("完成时间", "todo_done_at", "date"),
@@ -38,7 +38,7 @@ PAPER = {
     "visit_report": [
         ("日期", "date", "date"), ("客户名称", "customer_name", "text"),
         ("客户编号", "customer_no", "text"), ("拜访处在哪个阶段", "stage", "choice"),
-        ("拜访对象", "visitee", "text"), ("拜访时间", "visited_at", "datetime"),
+        ("拜访对象", "visitee", "contact"), ("拜访时间", "visited_at", "datetime"),
         ("拜访地点", "place", "text"), ("拜访主要内容", "agenda", "textarea"),
         ("要达到什么样的结果", "goal", "textarea"), ("拜访陪同人", "companions", "text"),
         ("关键评估元素情况", "element", "text"), ("我们的成功", "our_wins", "text"),
