@@ -85,6 +85,12 @@ PAPER = {
         ("工程实施范围", "impl_scope", "textarea"), ("实施内容及目标", "impl_goals", "textarea"),
         ("主要客户承诺", "customer_commitments", "textarea"), ("备注", "remarks", "textarea"),
     ],
+    "customer_feedback": [
+        ("日期", "date", "date"), ("客户名称", "customer_name", "text"), ("客户编号", "customer_no", "text"),
+        ("项目名称", "project_name", "text"), ("拜访人", "person", "contact"), ("部门", "dept", "text"),
+        ("职务", "title", "text"), ("影响力", "influence", "choice"), ("个人特征", "traits", "text"),
+        ("意见", "opinion", "textarea"), ("关注焦点", "focus", "textarea"),
+    ],
 }
 
 CHOICES = {
@@ -98,6 +104,9 @@ CHOICES = {
                                 "需求性分析及方案确定", "项目评估", "合作谈判", "成交"),
     ("resource_request", "customer_class"): ("A类客户", "B类客户", "C类客户", "D类客户", "其他"),
     ("resource_request", "support_form"): ("出差", "提供专业服务", "其他"),
+}
+TABLE_CHOICES = {
+    ("customer_feedback", "respondents", "influence"): ("一般成员", "核心成员", "组织者", "决策者"),
 }
 
 # key: (prefix, author label, header date label, slots as (label, signer), sources)
@@ -126,6 +135,11 @@ SHEETS = {
                  {"contract_name": "contract.contract_name", "contract_no": "contract.contract_no",
                   "customer_name": "customer.name", "customer_no": "customer.customer_no",
                   "project_name": "project.name"}),
+    "customer_feedback": ("YJ", "大客户经理", "日期",
+                          [("项目经理综合意见", "project_owner"), ("销售总监意见", "role:director"),
+                           ("技术总监/项目总监意见", "chosen:implementation")],
+                          {"customer_name": "customer.name", "customer_no": "customer.customer_no",
+                           "project_name": "project.name"}),
 }
 
 SPECS = registry.all_specs()
@@ -139,8 +153,22 @@ def flat(spec):
     return out
 
 
-def test_the_seven_paper_sheets_come_in_paper_order():
-    assert [s.key for s in SPECS][:7] == list(PAPER)
+# The whole toolkit in paper order (paper-forms-toolkit.md, "Paper order of the whole toolkit").
+PAPER_ORDER = [
+    "phone_log", "customer_info", "contact", "customer_assessment", "visit_report", "resource_request",
+    "marketing_activity", "purchase_process", "org_chart", "buying_roles", "relationship_map",
+    "relationship_plan", "survey_report", "customer_feedback", "showcase_plan", "showcase_summary",
+    "decision_maker", "proposal", "competitor_analysis", "factor_analysis", "relationship_plan_b",
+    "buying_criteria", "negotiation_plan", "bid_deviation", "negotiation_log", "contract_review", "handover",
+    "abnormal_customer",
+]
+
+
+def test_the_sheets_come_in_paper_order():
+    keys = [s.key for s in SPECS]
+    assert set(keys) <= set(PAPER_ORDER)
+    assert keys == [k for k in PAPER_ORDER if k in keys]
+    assert [s.order for s in SPECS] == [PAPER_ORDER.index(k) + 1 for k in keys]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.key)
@@ -157,6 +185,9 @@ def test_every_paper_field_in_paper_order(spec):
     for (sheet, key), choices in CHOICES.items():
         if sheet == spec.key:
             assert spec.field(key).choices == choices
+    for (sheet, table, key), choices in TABLE_CHOICES.items():
+        if sheet == spec.key:
+            assert spec.table(table).column(key).choices == choices
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.key)
