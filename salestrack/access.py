@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from .extensions import db
-from .models import Customer, Project, Record, Signature, Team, User
+from .models import Customer, Person, Project, Record, Signature, Team, User
 from .process import READ_ONLY_ROLES, SEE_ALL_ROLES
 
 
@@ -98,6 +98,22 @@ def can_review_customer(user: User, customer: Customer) -> bool:
     return user.role == "manager" and customer.team_id is not None and customer.team_id in managed_team_ids(user)
 
 
+def can_see_private_person(user: User, customer: Customer) -> bool:
+    """Who reads a person's private fields (people.PRIVATE_FIELDS: family,
+    birthday, political status, spouse, children …): the customer's team, the
+    manager of that team, the director and the general manager. Nobody else,
+    not even the read-only roles that see every customer (clerk, auditor):
+    the source asks to share contact data inside the sales team only
+    (paper-forms-toolkit.md, Master data ⚠; 002, 003)."""
+    if user.role in ("director", "gm"):
+        return True
+    if customer.team_id is None:
+        return customer.owner_id == user.id
+    if user.role == "manager" and customer.team_id in managed_team_ids(user):
+        return True
+    return user.role in ("rep", "manager") and user.team_id == customer.team_id
+
+
 def record_scope(user: User):
     """Records a user may see: those of projects he sees, those waiting for
     his signature (or for someone he deputises for today) and those signed
@@ -128,7 +144,8 @@ def can_edit_record(user: User, record: Record) -> bool:
 def get_visible_or_404(model, object_id: int, user: User):
     """Load → check access: 404 whether it does not exist or is not visible."""
     obj = db.session.get(model, object_id)
-    checks = {Project: can_view_project, Customer: can_view_customer, Record: can_view_record}
+    checks = {Project: can_view_project, Customer: can_view_customer, Record: can_view_record,
+              Person: lambda u, person: can_view_customer(u, person.customer)}
     if obj is None or not checks[model](user, obj):
         abort(404)
     return obj

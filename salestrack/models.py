@@ -127,6 +127,29 @@ class CustomerChange(db.Model):
     record: Mapped["Record | None"] = relationship(foreign_keys=[record_id])
 
 
+class Person(db.Model):
+    """A person in the customer's organisation (联系人; a 关键决策人 when
+    `key_decision_maker`), the person master of paper-forms-toolkit.md sheets
+    8 and 20. `details` holds the sheet fields any viewer of the customer may
+    read; `private` the family, birthday, political status … that only the
+    customer's team, its manager and above may read (people.PRIVATE_FIELDS,
+    access.can_see_private_person). Sheets name a person by id (contact kind)."""
+    __tablename__ = "people"
+    __table_args__ = (sa.Index("ix_people_customer_name", "customer_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(80))
+    title: Mapped[str | None] = mapped_column(sa.String(80))  # 职位
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    key_decision_maker: Mapped[bool] = mapped_column(default=False)
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    private: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    customer: Mapped[Customer] = relationship()
+
+
 @sa.event.listens_for(Customer.name, "set")
 def _customer_name_key(target: Customer, value, _old, _initiator) -> None:
     from .customer_keys import name_key

@@ -455,6 +455,75 @@ def update_customer(actor: User, customer: Customer, **fields) -> Customer:
     return customer
 
 
+def add_person(actor: User, customer: Customer, *, name: str, title: str | None = None,
+               phone: str | None = None):
+    """Records a person of the customer's organisation (联系人). Returns
+    (person, added): a person of this customer with the same name and 职位 is
+    not recorded twice (so a repeated click adds one), it is returned with
+    added=False. Raises OperationError('请填写姓名', 'name') for a blank name."""
+    from .models import Person
+    from .formkit.kinds import Invalid, clean_text
+    try:
+        name = clean_text(name or "", multiline=False, limit=80) or ""
+        title = clean_text(title or "", multiline=False, limit=80) or None
+        phone = clean_text(phone or "", multiline=False, limit=40) or None
+    except Invalid as exc:
+        raise OperationError(str(exc), "name") from None
+    if not name:
+        raise OperationError("请填写姓名", "name")
+    with write_transaction():
+        _locked(customer)
+        same = db.session.scalar(sa.select(Person).where(
+            Person.customer_id == customer.id, Person.name == name,
+            Person.title.is_(None) if title is None else Person.title == title).limit(1))
+        if same is not None:
+            return same, False
+        person = Person(customer_id=customer.id, name=name, title=title, phone=phone, key_decision_maker=False,
+                        details={}, private={}, created_by_id=actor.id)
+        db.session.add(person)
+        db.session.flush()
+        audit.append("person_create", actor, target=person, target_label=f"{customer.customer_no} {name}")
+    return person, True
+
+
+def update_person(actor: User, person, values: dict, *, private: bool) -> dict:
+    """The 信息审核人's direct edit of a person (as for the customer master):
+    `values` are the person form's cleaned values (people.FORM). Private
+    fields are written only when `private` (the caller may see them), else
+    they stay as they are. Returns {label: [old, new]} of what changed, also
+    the audit event's detail (private values named by label only)."""
+    from .people import BASIC, COLUMNS, PRIVATE, PRIVATE_FIELDS
+    from .records import is_blank
+    if is_blank(values.get("name")):
+        raise OperationError("请填写姓名", "name")
+    with write_transaction():
+        _locked(person)
+        details, secret, changed = dict(person.details or {}), dict(person.private or {}), {}
+        for field in BASIC + (PRIVATE if private else ()):
+            new = None if is_blank(values.get(field.key)) else values.get(field.key)
+            if field.key in COLUMNS:
+                old = getattr(person, field.key)
+                setattr(person, field.key, new)
+            else:
+                store = secret if field.key in PRIVATE_FIELDS else details
+                old = store.get(field.key)
+                if new is None:
+                    store.pop(field.key, None)
+                else:
+                    store[field.key] = new
+            if old != new:
+                changed[field.label] = ["", ""] if field.key in PRIVATE_FIELDS else [old, new]
+        flag = values.get("key_decision_maker") == "是"
+        if flag != person.key_decision_maker:
+            changed["关键决策人"] = [person.key_decision_maker, flag]
+            person.key_decision_maker = flag
+        person.details, person.private = details, secret
+        if changed:
+            person.updated_at = utcnow()
+            audit.append("person_update", actor, target=person, target_label=person.name, detail=changed)
+    return changed
+
+
 def merge_preview(keep: Customer, merged: Customer) -> dict:
     """What merging `merged` into `keep` moves: counts of projects and sheets
     (records), and the master fields `keep` lacks that `merged` would fill."""

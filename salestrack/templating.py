@@ -38,11 +38,17 @@ def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)
 
 
+def field_text(field, value) -> str:
+    """A stored value of a form-engine Field as the reader sees it."""
+    from .formkit.kinds import display
+    return display(field, value)
+
+
 def init_app(app):
     app.jinja_env.filters.update(money=money, local_time=local_time, stage_label=stage_label,
                                  role_label=lambda r: ROLE_LABELS.get(r, r))
     app.jinja_env.globals.update(STAGE_BY_CODE=STAGE_BY_CODE, record_url=record_url, sheet_title=sheet_title,
-                                 status_label=lambda s: RECORD_STATUS_LABELS.get(s, s))
+                                 status_label=lambda s: RECORD_STATUS_LABELS.get(s, s), field_text=field_text)
 
     @app.context_processor
     def common():

@@ -62,7 +62,7 @@ def value(item, row: int, people: People, attachments: list) -> tuple[object, st
     """(stored value, printed text) of one field in table row `row` (0 outside tables)."""
     mark = f"（{row + 1}）" if row else ""
     kind = item.kind
-    if kind == "text":
+    if kind in ("text", "contact"):
         text = TEXTS.get(item.key, f"{item.label}按双方约定执行") + mark
         return text, text
     if kind == "textarea":

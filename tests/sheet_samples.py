@@ -67,7 +67,7 @@ def value_for(col, people: dict, row: int | None = None) -> tuple[list[str], obj
         return [str(user.id)], user.id, user.name
     values, stored, shown = sample(col)
     if row:
-        if col.kind == "text":
+        if col.kind in ("text", "contact"):
             values, stored, shown = [f"{stored}（{row + 1}）"], f"{stored}（{row + 1}）", f"{stored}（{row + 1}）"
         elif col.kind == "int":
             values, stored, shown = [str(row + 1)], row + 1, str(row + 1)
@@ -119,6 +119,7 @@ FILES = object()  # stands for "the ids of the files uploaded with the sheet"
 # Values each kind refuses, with the message the user reads.
 BAD = {
     "text": ("过长" * 251, "内容过长"),
+    "contact": ("过长" * 41, "内容过长"),
     "textarea": ("超长" * 5001, "内容过长"),
     "date": ("2026-02-30", "请输入有效的日期"),
     "datetime": ("下周三下午", "请输入有效的日期和时间"),

@@ -76,7 +76,7 @@ def world(factory, app, login) -> World:
 def field_value(field, w: World) -> list[str]:
     """What a user would type or pick for one field: valid for its kind."""
     kind = field.kind
-    if kind == "text":
+    if kind in ("text", "contact"):
         return [f"{field.label}：按合同约定"]
     if kind == "textarea":
         return [f"{field.label}：客户计划三季度改造两条产线。"]

@@ -43,12 +43,13 @@ def world(factory, app):
                                           attachment_ids=[attachment.id])
         delegation = operations.delegate(manager, rep2, date.today(), date.today() + timedelta(days=3))
         instalment = operations.add_instalment(rep, project, planned_date=date(2027, 3, 31), planned_amount=Decimal("10"))
+        person, _ = operations.add_person(rep, customer, name="陈建国", title="采购部长")
         with write_transaction():
             notification = notify(rep, "submitted", f"{record.number} 已提交", link=f"/records/{record.id}",
                                   record=record)
         teams[key] = dict(team=team, manager=manager, rep=rep, rep2=rep2, customer=customer, project=project,
                           record=record, attachment=attachment, delegation=delegation, notification=notification,
-                            instalment=instalment)
+                            instalment=instalment, person=person)
     people = {role: factory.user(role) for role in ROLES if role not in ("rep", "manager")}
     people["rep"] = teams["own"]["rep"]
     people["manager"] = teams["own"]["manager"]
@@ -59,7 +60,8 @@ def _ids(side):
     return {"project_id": side["project"].id, "customer_id": side["customer"].id, "user_id": side["rep"].id,
             "team_id": side["team"].id, "record_id": side["record"].id, "attachment_id": side["attachment"].id,
             "delegation_id": side["delegation"].id, "notification_id": side["notification"].id,
-            "number": side["record"].number, "instalment_id": side["instalment"].id, "sheet": "phone_log", "table": "calls"}
+            "number": side["record"].number, "instalment_id": side["instalment"].id,
+            "person_id": side["person"].id, "sheet": "phone_log", "table": "calls"}
 
 
 # Arguments that name a definition or a setting, not somebody's object.

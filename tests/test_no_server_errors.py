@@ -35,7 +35,9 @@ def setup(factory, app):
     with write_transaction():
         notification = notify(rep, "approved", "已批准", link=f"/records/{record.id}", record=record)
     instalment = operations.add_instalment(rep, project, planned_date=date(2027, 3, 31), planned_amount=10)
-    ids = {"instalment_id": instalment.id, "project_id": project.id, "customer_id": project.customer_id, "user_id": rep2.id, "team_id": team.id,
+    person, _ = operations.add_person(rep, project.customer, name="陈建国")
+    ids = {"person_id": person.id, "instalment_id": instalment.id, "project_id": project.id,
+           "customer_id": project.customer_id, "user_id": rep2.id, "team_id": team.id,
            "record_id": record.id, "attachment_id": attachment.id, "delegation_id": delegation.id,
            "notification_id": notification.id,
            "sheet": "phone_log", "table": "calls"}
@@ -52,7 +54,7 @@ def _names_on_page(client, url) -> list[str]:
 
 @pytest.mark.parametrize("rule", POST_RULES, ids=lambda r: r.rule)
 def test_arbitrary_posts_never_cause_a_server_error(rule, client, setup, login):
-    who = "admin" if rule.endpoint.startswith(("admin.", "audit.")) else ("manager" if "sign" in rule.endpoint else "rep")
+    who = "admin" if rule.endpoint.startswith(("admin.", "audit.")) else ("manager" if "sign" in rule.endpoint or "person" in rule.endpoint else "rep")
     login(setup[who])
     url = _url(rule, setup["ids"])
     names = _names_on_page(client, url) if "GET" in rule.methods else []

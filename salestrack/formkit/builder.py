@@ -97,8 +97,8 @@ class RowList(FieldList):
         return not self.errors
 
 
-def _row_form(table: Table, draft: bool, users) -> type[Form]:
-    attrs = {col.key: kinds.make_field(col, draft=draft, users=users) for col in table.columns}
+def _row_form(table: Table, draft: bool, users, people=()) -> type[Form]:
+    attrs = {col.key: kinds.make_field(col, draft=draft, users=users, people=people) for col in table.columns}
     return type(f"{table.key.title().replace('_', '')}Row", (Form,), attrs)
 
 
@@ -109,12 +109,14 @@ def _as_multidict(formdata):
 
 
 def build_form(spec: FormSpec, formdata=None, data=None, *, users=(), draft=False,
-               row_counts=None, request_form=True) -> SheetForm:
+               row_counts=None, request_form=True, people=()) -> SheetForm:
     """A bound form for the sheet. `formdata` is the submitted MultiDict (or a
     dict) or None; `data` the stored JSON (None for a new sheet, which gets the
     fields' defaults); `users` (id, name, role) tuples offered by user inputs;
     `draft` skips required checks; `row_counts` {table_key: n} shows at least
-    n rows (for "add a row"); `request_form=False` builds a form that checks
+    n rows (for "add a row"); `people` (id, name, title) of the filing
+    project's customer's people, whom contact inputs link a typed name to;
+    `request_form=False` builds a form that checks
     data already on the server (a stored sheet), so it asks for no CSRF token:
     request tokens belong to requests, not to what was saved."""
     formdata = _as_multidict(formdata)
@@ -124,12 +126,12 @@ def build_form(spec: FormSpec, formdata=None, data=None, *, users=(), draft=Fals
     initial = {}
     for item in spec.items():
         if isinstance(item, Table):
-            row = FormField(_row_form(item, draft, users))
+            row = FormField(_row_form(item, draft, users, people))
             attrs[item.key] = RowList(row, table=item, draft=draft,
                                       min_rows=_int(row_counts.get(item.key)))
             initial[item.key] = stored.get(item.key)
         elif not item.source:
-            attrs[item.key] = kinds.make_field(item, draft=draft, users=users)
+            attrs[item.key] = kinds.make_field(item, draft=draft, users=users, people=people)
             initial[item.key] = stored[item.key] if item.key in stored else kinds.default_value(item)
     form_class = type(f"{spec.key.title().replace('_', '')}Form", (SheetForm,), attrs)
     meta = None if request_form else {"csrf": False}

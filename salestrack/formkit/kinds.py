@@ -360,6 +360,43 @@ class UserKind(Kind):
         return widgets.Select()
 
 
+class ContactInput(widgets.TextInput):
+    """A text input that offers the customer's people (the page's datalist
+    PEOPLE_LIST) and takes any name typed."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("list", PEOPLE_LIST)
+        kwargs.setdefault("autocomplete", "off")
+        return super().__call__(field, **kwargs)
+
+
+class ContactKind(Kind):
+    """A person on the customer's side (paper-forms-toolkit.md `contact`):
+    picked from the customer's people or typed while he is not recorded.
+    Stored as {"person": id, "name": name} when the typed name is exactly one
+    recorded person's of the filing project's customer, else as the typed
+    text; printed as the name (the name as signed, also if the person is
+    renamed later)."""
+    name = "contact"
+    limit = 80
+
+    def clean(self, field, values, *, note=None, users=None, people=None):
+        text = clean_text(_first(values), multiline=False, limit=self.limit)
+        if not text:
+            return None
+        ids = [int(p[0]) for p in people or () if p[1] == text]
+        return {"person": ids[0], "name": text} if len(ids) == 1 else text
+
+    def to_input(self, value) -> str:
+        return str(value.get("name") or "") if isinstance(value, dict) else super().to_input(value)
+
+    def display(self, field, value, **names):
+        return self.to_input(value)
+
+    def widget(self, field):
+        return ContactInput()
+
+
 class FilesKind(Kind):
     name = "files"
 
@@ -412,7 +449,8 @@ def _lookup(mapping, key) -> str | None:
 
 KINDS = {kind.name: kind for kind in (
     Kind(), TextareaKind(), DateKind(), DateTimeKind(), TimeKind(), IntKind(),
-    MoneyKind(), PercentKind(), ChoiceKind(), ChecksKind(), UserKind(), FilesKind())}
+    MoneyKind(), PercentKind(), ChoiceKind(), ChecksKind(), UserKind(), FilesKind(), ContactKind())}
+PEOPLE_LIST = "customer-people"  # id of the page's datalist of the customer's people
 
 
 def kind_of(field: Field) -> Kind:
@@ -423,10 +461,14 @@ def is_empty(value) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def clean(field: Field, values, *, note=None, users=None) -> tuple[object, list[str]]:
+def clean(field: Field, values, *, note=None, users=None, people=None) -> tuple[object, list[str]]:
     """(stored value, error messages) for submitted values; never raises on
-    the values. `users`, when given, is the set of ids a user field accepts."""
+    the values. `users`, when given, is the set of ids a user field accepts;
+    `people`, (id, name, title) of the customer's people a contact field
+    links a typed name to."""
     try:
+        if field.kind == "contact":
+            return kind_of(field).clean(field, values, people=people), []
         return kind_of(field).clean(field, values, note=note, users=users), []
     except Invalid as exc:
         return None, [str(exc)]
@@ -466,7 +508,7 @@ class KindField(WTField):
     re-rendered form shows it; `is_blank` tells empty table cells apart."""
 
     def __init__(self, label=None, validators=None, *, spec_field: Field, draft=False,
-                 users=(), **kwargs):
+                 users=(), people=(), **kwargs):
         kind = kind_of(spec_field)
         kwargs.setdefault("widget", kind.widget(spec_field))
         kwargs.setdefault("description", spec_field.help)
@@ -476,6 +518,7 @@ class KindField(WTField):
         self.draft = draft
         self.user_options = user_choices(spec_field, users) if spec_field.kind == "user" else []
         self.raw_note = None
+        self.people = people
 
     def process(self, formdata, data=unset_value, extra_filters=None):
         self.process_errors = []
@@ -485,7 +528,7 @@ class KindField(WTField):
             self.raw_note = _first(formdata.getlist(self.other_name)) if self.spec_field.has_other else None
             allowed = {uid for uid, _ in self.user_options} if self.spec_field.kind == "user" else None
             self.data, self.process_errors = clean(
-                self.spec_field, self.raw_data, note=self.raw_note, users=allowed)
+                self.spec_field, self.raw_data, note=self.raw_note, users=allowed, people=self.people)
         else:
             self.raw_data = None
             self.data = None if data is unset_value else data
@@ -553,11 +596,12 @@ class ChecksInput(ChoiceInput):
     option_widget = widgets.CheckboxInput()
 
 
-def make_field(spec_field: Field, *, draft=False, users=()):
-    """The unbound WTForms field for a spec Field."""
+def make_field(spec_field: Field, *, draft=False, users=(), people=()):
+    """The unbound WTForms field for a spec Field; `people` ((id, name,
+    title) of the customer's people) for a contact field."""
     cls = KindField
     if spec_field.kind in ("choice", "user"):
         cls = ChoiceInput
     elif spec_field.kind == "checks":
         cls = ChecksInput
-    return cls(spec_field=spec_field, draft=draft, users=users)
+    return cls(spec_field=spec_field, draft=draft, users=users, people=people)

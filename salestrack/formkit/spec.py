@@ -10,7 +10,7 @@ from ..process import GROUPS, ROLE_CODES, STAGE_BY_CODE
 
 MONEY_UNIT = "万元"  # every money field of every sheet is in 10 000 yuan
 KINDS = ("text", "textarea", "date", "datetime", "time", "int", "money",
-         "percent", "choice", "checks", "user", "files")
+         "percent", "choice", "checks", "user", "files", "contact")
 SOURCES = ("customer.name", "customer.customer_no", "project.name",
            "contract.contract_name", "contract.contract_no")
 PREFILL_CUSTOMER = "customer."
@@ -172,6 +172,12 @@ class FormSpec:
             if item.key == key:
                 return item
         raise KeyError(key)
+
+    def names_people(self) -> bool:
+        """True when a field or table column names a person of the customer
+        (contact kind): its form offers the customer's people."""
+        return any(f.kind == "contact" for item in self.items()
+                   for f in (item.columns if isinstance(item, Table) else (item,)))
 
     def source_fields(self) -> list[Field]:
         return [f for f in self.fields() if f.source]

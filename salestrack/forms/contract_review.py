@@ -13,7 +13,7 @@ FORM = FormSpec(
     version=1,
     updates_customer=True,
     author_label="填写人",
-    order=6,
+    order=26,
     sections=(
         Section("", "", (
             Field("date", "日期", "Date", "date", required=True, default="today"),

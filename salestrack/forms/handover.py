@@ -11,7 +11,7 @@ FORM = FormSpec(
     stages=("won",),
     version=1,
     author_label="填写人",
-    order=7,
+    order=27,
     sections=(
         Section("", "", (
             Field("date", "日期", "Date", "date", required=True, default="today"),

@@ -22,7 +22,7 @@ FORM = FormSpec(
                 Field("time", "时间", "Time", "time"),
                 Field("customer_name", "客户名称", "Customer", "text"),
                 Field("customer_no", "编号", "Customer no.", "text"),
-                Field("reached", "找到谁", "Person reached", "text", required=True),
+                Field("reached", "找到谁", "Person reached", "contact", required=True),
                 Field("contact", "联系方式", "Contact details", "text", print_as="unbroken"),
                 Field("content", "电话沟通内容", "What was discussed", "textarea", required=True),
                 Field("tracking", "信息跟踪内容", "Follow-up information", "textarea"),

@@ -10,7 +10,7 @@ FORM = FormSpec(
     stages=(),
     version=1,
     author_label="填表人",
-    order=4,
+    order=6,
     sections=(
         Section("", "", (
             Field("date", "日期", "Date", "date", required=True, default="today"),

@@ -2,17 +2,19 @@
 客户基本信息表 is a sheet filed on the customer's project; its key fields
 are kept here."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .. import access, operations
+from .. import access, operations, people
 from ..formkit import registry
 from ..customer_keys import duplicate_message
 from ..extensions import db
-from ..models import CustomerChange, Customer, Project, Record
+from ..formkit.builder import build_form, form_data
+from ..extensions import htmx
+from ..models import CustomerChange, Customer, Person, Project, Record
 from .common import page_number, render_page
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -107,7 +109,7 @@ def show(customer_id: int):
         Record.id.in_(referenced), access.record_scope(current_user)))) if referenced else set()
     info = db.session.get(Record, customer.info_record_id) if customer.info_record_id in openable else None
     return render_page("customers/show.html", customer=customer, projects=projects, records=records, info=info,
-                       changes=changes, openable=openable,
+                       changes=changes, openable=openable, people=people.people_of(customer.id),
                        can_edit=access.can_edit_customer(current_user, customer),
                        can_review=access.can_review_customer(current_user, customer))
 
@@ -153,3 +155,85 @@ def _through_review(customer: Customer):
         if access.can_file_sheet(current_user, p)]
     return render_page("customers/through_review.html", customer=customer, sheet=sheet, projects=projects,
                        can_create_project=access.can_create_project(current_user))
+
+
+# ── the people of the customer's organisation (person master) ─────────────
+
+@bp.post("/<int:customer_id>/people")
+@login_required
+def add_person(customer_id: int):
+    """Records a person of the customer (姓名, 职位, 电话) from the customer
+    page or, in place, from a sheet's contact field (htmx): the answer is then
+    the refreshed list of people the sheet's contact fields offer, with a
+    line saying what was done; nothing typed on the sheet is lost."""
+    customer = access.get_visible_or_404(Customer, customer_id, current_user)
+    if not access.can_edit_customer(current_user, customer):
+        abort(403)
+    in_sheet = request.form.get("_for") == "sheet"
+    error, person, added = None, None, False
+    try:
+        person, added = operations.add_person(current_user, customer, name=request.form.get("person_name", ""),
+                                              title=request.form.get("person_title"),
+                                              phone=request.form.get("person_phone"))
+    except operations.OperationError as e:
+        db.session.rollback()
+        error = e.message
+    if htmx:
+        return render_template("customers/_people_picker.html" if in_sheet else "customers/_people.html",
+                               customer=customer, people=people.people_of(customer.id), person=person,
+                               added=added, error=error, can_add=True), 400 if error else 200
+    if error:
+        flash(error, "error")
+    elif added:
+        flash(f"已添加联系人 {person.name}", "success")
+    else:
+        flash(f"{person.name} 已在联系人中，未重复添加", "info")
+    return redirect(url_for(".show", customer_id=customer.id) + "#people")
+
+
+def _person_or_404(customer_id: int, person_id: int) -> Person:
+    person = access.get_visible_or_404(Person, person_id, current_user)
+    if person.customer_id != customer_id:
+        abort(404)
+    return person
+
+
+@bp.get("/<int:customer_id>/people/<int:person_id>")
+@login_required
+def person(customer_id: int, person_id: int):
+    """A person's page: what is on file; the private fields only for the
+    customer's team, its manager and above (access.can_see_private_person)."""
+    item = _person_or_404(customer_id, person_id)
+    private = access.can_see_private_person(current_user, item.customer)
+    return render_page("customers/person.html", person=item, customer=item.customer, private=private,
+                       values=people.values_of(item, private=private), basic=people.BASIC,
+                       private_fields=people.PRIVATE,
+                       can_review=access.can_review_customer(current_user, item.customer))
+
+
+@bp.route("/<int:customer_id>/people/<int:person_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_person(customer_id: int, person_id: int):
+    """The customer's 信息审核人 edits a person directly (as he edits the
+    customer master); the private fields only when he may see them."""
+    item = _person_or_404(customer_id, person_id)
+    if not access.can_review_customer(current_user, item.customer):
+        abort(403)
+    private = access.can_see_private_person(current_user, item.customer)
+    if request.method == "POST":
+        form = build_form(people.FORM, formdata=request.form)
+        if form.validate():
+            try:
+                operations.update_person(current_user, item, form_data(people.FORM, form), private=private)
+            except operations.OperationError as e:
+                db.session.rollback()
+                form[e.field or "name"].errors = list(form[e.field or "name"].errors) + [e.message]
+            else:
+                flash("已保存", "success")
+                return redirect(url_for(".person", customer_id=customer_id, person_id=item.id))
+        status = 400
+    else:
+        form = build_form(people.FORM, data=people.values_of(item, private=private))
+        status = 200
+    return render_page("customers/person_edit.html", person=item, customer=item.customer, form=form,
+                       spec=people.FORM, private=private), status

@@ -18,6 +18,7 @@ from ..formkit.builder import (build_form, confirm_implausible_amounts, errors a
 from ..formkit.diff import diff
 from ..models import Attachment, Customer, Project, Record
 from ..process import RECORD_STATUSES
+from ..people import people_of, picker_people
 from ..records import (CLEAR_INPUT, CLEAR_KEY, cleared_fields, prefill_values, customer_column_problems,
                        detect_upload_type, picker_users, record_view, sheets_by_group,
                        source_context, usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS,
@@ -70,11 +71,12 @@ def _store_uploads(spec, formdata: MultiDict) -> dict[str, list[str]]:
     return problems
 
 
-def _form_for_post(spec, record=None):
+def _form_for_post(spec, project, record=None):
     formdata = MultiDict(request.form)
     upload_problems = _store_uploads(spec, formdata)
     draft = request.form.get("action", "draft") == "draft"
-    form = build_form(spec, formdata=formdata, users=picker_users(current_user), draft=draft)
+    form = build_form(spec, formdata=formdata, users=picker_users(current_user), draft=draft,
+                      people=picker_people(project.customer_id))
     valid = form.validate()
     for key, messages in upload_problems.items():
         form[key].errors = list(form[key].errors) + messages
@@ -105,7 +107,9 @@ def _render_form(spec, form, project, record=None, status=200, conflict=None, st
         cleared = cleared_fields(spec, request.form.getlist(CLEAR_INPUT))
     else:
         cleared = (record.data or {}).get(CLEAR_KEY) or [] if record else []
+    people = people_of(project.customer_id) if spec.names_people() else []
     return render_page("records/edit.html", spec=spec, form=form, project=project, record=record, cleared=cleared,
+                       people=people, can_add_people=access.can_edit_customer(current_user, project.customer),
                        sources=source_context(project), files=_files_for(spec, form, record),
                        errors=form_errors(form), conflict=conflict, stale=stale, version=version), status
 
@@ -113,7 +117,8 @@ def _render_form(spec, form, project, record=None, status=200, conflict=None, st
 def _render_stale(spec, project, record=None):
     """The posted form shown again, unchecked and unsaved, for a stale POST
     (formtokens): everything typed is in it; files chosen must be chosen again."""
-    form = build_form(spec, formdata=MultiDict(request.form), users=picker_users(current_user), draft=True)
+    form = build_form(spec, formdata=MultiDict(request.form), users=picker_users(current_user), draft=True,
+                      people=picker_people(project.customer_id))
     files_lost = any(f.filename for f in request.files.values())
     return _render_form(spec, form, project, record, status=400, stale="files" if files_lost else True,
                         version=request.form.get("version"))
@@ -125,7 +130,8 @@ def _kept_form(spec, project, record=None):
     pairs = operations.take_kept_form(current_user, request.path)
     if pairs is None:
         return None
-    form = build_form(spec, formdata=MultiDict(pairs), users=picker_users(current_user), draft=True)
+    form = build_form(spec, formdata=MultiDict(pairs), users=picker_users(current_user), draft=True,
+                      people=picker_people(project.customer_id))
     return _render_form(spec, form, project, record, stale="kept", version=dict(pairs).get("version"))
 
 
@@ -179,7 +185,7 @@ def new(project_id: int, sheet: str):
     repeated = _repeated(action)
     if repeated is not None:
         return repeated
-    form, valid = _form_for_post(spec)
+    form, valid = _form_for_post(spec, project)
     if not valid:
         return _render_form(spec, form, project, status=400)
     data = _saved_data(spec, form)
@@ -240,7 +246,7 @@ def edit(record_id: int):
             spec, build_form(spec, data=record.data, users=picker_users(current_user)), record.project, record)
     if formtokens.is_stale():
         return _render_stale(spec, record.project, record)
-    form, valid = _form_for_post(spec, record)
+    form, valid = _form_for_post(spec, record.project, record)
     if not valid:
         return _render_form(spec, form, record.project, record, status=400)
     try:

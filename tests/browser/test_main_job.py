@@ -147,7 +147,7 @@ def value_of(spec: FormSpec, field: Field, typed: Typed, office: Office, table: 
              row: int = 0):
     """(what to type or pick, what the page and the PDF print) for one input."""
     kind = field.kind
-    if kind == "text":
+    if kind in ("text", "contact"):
         value = text_value(spec, field, typed, row)
         return value, value
     if kind == "textarea":

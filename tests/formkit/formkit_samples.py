@@ -23,7 +23,7 @@ TEXTAREA = "客户计划三季度改造两条产线，预算约两百万元。\n
 def sample(field: Field) -> tuple[list[str], object, str]:
     """(submitted values, stored value, printed text) for one field."""
     kind = field.kind
-    if kind == "text":
+    if kind in ("text", "contact"):
         text = TEXTS.get(field.key, f"{field.label}：按双方约定执行")
         return [text], text, text
     if kind == "textarea":

@@ -14,7 +14,7 @@ PAPER = {
     "phone_log": [
         ("联系日期", "date", "date"), ("序号", "seq", "int"), ("时间", "time", "time"),
         ("客户名称", "customer_name", "text"), ("编号", "customer_no", "text"),
-        ("找到谁", "reached", "text"), ("联系方式", "contact", "text"),
+        ("找到谁", "reached", "contact"), ("联系方式", "contact", "text"),
         ("电话沟通内容", "content", "textarea"), ("信息跟踪内容", "tracking", "textarea"),
         ("计划下次联络时间", "next_contact_at", "datetime"), ("对客户的承诺", "promise", "text"),
         ("需完成工作", "todo", "text"), ("完成时间", "todo_done_at", "date"),
@@ -38,7 +38,7 @@ PAPER = {
     "visit_report": [
         ("日期", "date", "date"), ("客户名称", "customer_name", "text"),
         ("客户编号", "customer_no", "text"), ("拜访处在哪个阶段", "stage", "choice"),
-        ("拜访对象", "visitee", "text"), ("拜访时间", "visited_at", "datetime"),
+        ("拜访对象", "visitee", "contact"), ("拜访时间", "visited_at", "datetime"),
         ("拜访地点", "place", "text"), ("拜访主要内容", "agenda", "textarea"),
         ("要达到什么样的结果", "goal", "textarea"), ("拜访陪同人", "companions", "text"),
         ("关键评估元素情况", "element", "text"), ("我们的成功", "our_wins", "text"),
@@ -85,6 +85,23 @@ PAPER = {
         ("工程实施范围", "impl_scope", "textarea"), ("实施内容及目标", "impl_goals", "textarea"),
         ("主要客户承诺", "customer_commitments", "textarea"), ("备注", "remarks", "textarea"),
     ],
+    "survey_report": [
+        ("日期", "date", "date"), ("客户名称", "customer_name", "text"), ("客户编号", "customer_no", "text"),
+        ("地点", "place", "text"), ("调研日期", "survey_date", "date"), ("调研部门", "dept", "text"),
+        ("调研对象", "person", "contact"), ("职务", "title", "text"), ("电话", "phone", "text"),
+        ("联系人", "contact", "contact"), ("电话", "contact_phone", "text"), ("传真", "contact_fax", "text"),
+        ("EMAIL", "contact_email", "text"), ("调研范围", "scope", "textarea"), ("调研目标", "goals", "textarea"),
+        ("调研议程", "agenda", "textarea"), ("需求特点及描述", "needs", "textarea"),
+        ("客户关注点", "concerns", "textarea"), ("客户建议", "customer_advice", "textarea"),
+        ("初步方案优势", "strengths", "textarea"), ("初步方案劣势", "weaknesses", "textarea"),
+        ("改进措施", "improvements", "textarea"), ("备注", "remarks", "textarea"),
+    ],
+    "customer_feedback": [
+        ("日期", "date", "date"), ("客户名称", "customer_name", "text"), ("客户编号", "customer_no", "text"),
+        ("项目名称", "project_name", "text"), ("拜访人", "person", "contact"), ("部门", "dept", "text"),
+        ("职务", "title", "text"), ("影响力", "influence", "choice"), ("个人特征", "traits", "text"),
+        ("意见", "opinion", "textarea"), ("关注焦点", "focus", "textarea"),
+    ],
 }
 
 CHOICES = {
@@ -98,6 +115,9 @@ CHOICES = {
                                 "需求性分析及方案确定", "项目评估", "合作谈判", "成交"),
     ("resource_request", "customer_class"): ("A类客户", "B类客户", "C类客户", "D类客户", "其他"),
     ("resource_request", "support_form"): ("出差", "提供专业服务", "其他"),
+}
+TABLE_CHOICES = {
+    ("customer_feedback", "respondents", "influence"): ("一般成员", "核心成员", "组织者", "决策者"),
 }
 
 # key: (prefix, author label, header date label, slots as (label, signer), sources)
@@ -126,6 +146,14 @@ SHEETS = {
                  {"contract_name": "contract.contract_name", "contract_no": "contract.contract_no",
                   "customer_name": "customer.name", "customer_no": "customer.customer_no",
                   "project_name": "project.name"}),
+    "survey_report": ("DY", "项目经理", "日期",
+                      [("项目经理", "project_owner"), ("领导建议", "team_manager")],
+                      {"customer_name": "customer.name", "customer_no": "customer.customer_no"}),
+    "customer_feedback": ("YJ", "大客户经理", "日期",
+                          [("项目经理综合意见", "project_owner"), ("销售总监意见", "role:director"),
+                           ("技术总监/项目总监意见", "chosen:implementation")],
+                          {"customer_name": "customer.name", "customer_no": "customer.customer_no",
+                           "project_name": "project.name"}),
 }
 
 SPECS = registry.all_specs()
@@ -139,8 +167,22 @@ def flat(spec):
     return out
 
 
-def test_the_seven_paper_sheets_come_in_paper_order():
-    assert [s.key for s in SPECS][:7] == list(PAPER)
+# The whole toolkit in paper order (paper-forms-toolkit.md, "Paper order of the whole toolkit").
+PAPER_ORDER = [
+    "phone_log", "customer_info", "contact", "customer_assessment", "visit_report", "resource_request",
+    "marketing_activity", "purchase_process", "org_chart", "buying_roles", "relationship_map",
+    "relationship_plan", "survey_report", "customer_feedback", "showcase_plan", "showcase_summary",
+    "decision_maker", "proposal", "competitor_analysis", "factor_analysis", "relationship_plan_b",
+    "buying_criteria", "negotiation_plan", "bid_deviation", "negotiation_log", "contract_review", "handover",
+    "abnormal_customer",
+]
+
+
+def test_the_sheets_come_in_paper_order():
+    keys = [s.key for s in SPECS]
+    assert set(keys) <= set(PAPER_ORDER)
+    assert keys == [k for k in PAPER_ORDER if k in keys]
+    assert [s.order for s in SPECS] == [PAPER_ORDER.index(k) + 1 for k in keys]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.key)
@@ -157,6 +199,9 @@ def test_every_paper_field_in_paper_order(spec):
     for (sheet, key), choices in CHOICES.items():
         if sheet == spec.key:
             assert spec.field(key).choices == choices
+    for (sheet, table, key), choices in TABLE_CHOICES.items():
+        if sheet == spec.key:
+            assert spec.table(table).column(key).choices == choices
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.key)
