@@ -134,7 +134,7 @@ def main() -> None:
         from tests.test_excel_files import _huge_xlsx
         big = maximal_workbook()
         hostile = _huge_xlsx(5000, 2001)
-        print(f"maximal workbook: {len(big) / 1024:.0f} KB; hostile 5,000 × 2,001: {len(hostile) / 1024:.0f} KB")
+        print(f"load average {os.getloadavg()[0]:.1f}; maximal workbook: {len(big) / 1024:.0f} KB; hostile 5,000 × 2,001: {len(hostile) / 1024:.0f} KB", flush=True)
 
         def sign_in_ms() -> float:
             started = time.perf_counter()
@@ -143,7 +143,7 @@ def main() -> None:
             return (time.perf_counter() - started) * 1000
 
         idle = [sign_in_ms() for _ in range(20)]
-        print(f"sign-in, idle server: median {statistics.median(idle):.0f} ms, max {max(idle):.0f} ms")
+        print(f"sign-in, idle server: median {statistics.median(idle):.0f} ms, max {max(idle):.0f} ms", flush=True)
 
         director = Browser(base)
         assert director.sign_in("director", "demo") == 302
@@ -176,7 +176,7 @@ def main() -> None:
         for t in threads:
             t.join()
         for seconds, status, what in sorted(results):
-            print(f"  import: {seconds:.1f} s, HTTP {status}: {what[:60]}")
+            print(f"  import: {seconds:.1f} s, HTTP {status}: {what[:60]}", flush=True)
         print(f"sign-in while {args.imports} maximal imports ran: {len(loaded)} sign-ins, median "
               f"{statistics.median(loaded):.0f} ms, 95th percentile {sorted(loaded)[int(len(loaded) * 0.95)]:.0f} ms, "
               f"max {max(loaded):.0f} ms")
