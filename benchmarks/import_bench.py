@@ -112,8 +112,13 @@ def maximal_workbook() -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--imports", type=int, default=8)
-    parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     args = parser.parse_args()
+    if not args.port:
+        import socket
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
     tmp = tempfile.mkdtemp(prefix="import-bench-")
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/bench.db", SALESTRACK_ARCHIVE_DIR=f"{tmp}/archive",
                SALESTRACK_ATTACHMENT_DIR=f"{tmp}/attachments", SALESTRACK_DEMO_PASSWORD="demo", FLASK_APP="wsgi")
@@ -125,7 +130,9 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(100):
+        for _ in range(300):
+            if server.poll() is not None:
+                sys.exit(f"gunicorn did not start (port {args.port} taken?)")
             try:
                 urllib.request.urlopen(base + "/login", timeout=2)
                 break
