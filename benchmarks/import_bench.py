@@ -112,8 +112,13 @@ def maximal_workbook() -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--imports", type=int, default=8)
-    parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     args = parser.parse_args()
+    if not args.port:
+        import socket
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
     tmp = tempfile.mkdtemp(prefix="import-bench-")
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/bench.db", SALESTRACK_ARCHIVE_DIR=f"{tmp}/archive",
                SALESTRACK_ATTACHMENT_DIR=f"{tmp}/attachments", SALESTRACK_DEMO_PASSWORD="demo", FLASK_APP="wsgi")
@@ -125,7 +130,9 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(100):
+        for _ in range(300):
+            if server.poll() is not None:
+                sys.exit(f"gunicorn did not start (port {args.port} taken?)")
             try:
                 urllib.request.urlopen(base + "/login", timeout=2)
                 break
@@ -134,7 +141,7 @@ def main() -> None:
         from tests.test_excel_files import _huge_xlsx
         big = maximal_workbook()
         hostile = _huge_xlsx(5000, 2001)
-        print(f"maximal workbook: {len(big) / 1024:.0f} KB; hostile 5,000 × 2,001: {len(hostile) / 1024:.0f} KB")
+        print(f"load average {os.getloadavg()[0]:.1f}; maximal workbook: {len(big) / 1024:.0f} KB; hostile 5,000 × 2,001: {len(hostile) / 1024:.0f} KB", flush=True)
 
         def sign_in_ms() -> float:
             started = time.perf_counter()
@@ -143,7 +150,7 @@ def main() -> None:
             return (time.perf_counter() - started) * 1000
 
         idle = [sign_in_ms() for _ in range(20)]
-        print(f"sign-in, idle server: median {statistics.median(idle):.0f} ms, max {max(idle):.0f} ms")
+        print(f"sign-in, idle server: median {statistics.median(idle):.0f} ms, max {max(idle):.0f} ms", flush=True)
 
         director = Browser(base)
         assert director.sign_in("director", "demo") == 302
@@ -176,7 +183,7 @@ def main() -> None:
         for t in threads:
             t.join()
         for seconds, status, what in sorted(results):
-            print(f"  import: {seconds:.1f} s, HTTP {status}: {what[:60]}")
+            print(f"  import: {seconds:.1f} s, HTTP {status}: {what[:60]}", flush=True)
         print(f"sign-in while {args.imports} maximal imports ran: {len(loaded)} sign-ins, median "
               f"{statistics.median(loaded):.0f} ms, 95th percentile {sorted(loaded)[int(len(loaded) * 0.95)]:.0f} ms, "
               f"max {max(loaded):.0f} ms")
