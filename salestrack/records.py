@@ -81,6 +81,31 @@ def master_value(customer, attr: str):
     return (customer.profile or {}).get(attr)
 
 
+def master_profile(customer) -> list[tuple[str, str]]:
+    """(paper label, printed value) of every customer master field kept in
+    Customer.profile (those of the master sheets beyond the customer
+    columns: 法人代表, 邮编, E-mail, 开户银行, 增值税号 …) that holds a value,
+    in registry order, each field once: what the customer page shows."""
+    from .formkit.kinds import kind_of
+    facts, seen = [], set(CUSTOMER_COLUMNS.values())
+    profile = customer.profile or {}
+    for spec in registry.all_specs():
+        for field in spec.master_fields():
+            attr = field.prefill.split(".", 1)[1]
+            if attr in seen:
+                continue
+            seen.add(attr)
+            value = profile.get(attr)
+            if is_blank(value):
+                continue
+            try:
+                text = str(kind_of(field).to_input(value))
+            except Exception:  # a value stored by an older definition: shown as it is
+                text = str(value)
+            facts.append((field.label, text))
+    return facts
+
+
 def prefill_values(spec, project: Project) -> dict:
     """{field key: value} a new sheet opens with: each field's declared
     `prefill` ('customer.<attr>' from the customer master, 'project.<attr>'

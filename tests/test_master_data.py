@@ -172,3 +172,13 @@ def test_the_information_reviewer_edits_the_master_directly_and_it_is_listed(wor
     assert "信息审核人直接修改" in shown and "顾建华" in shown
     # another team's manager sees the customer only through a project, and is no reviewer of it
     assert not access.can_review_customer(world.other_manager, customer)
+
+
+def test_the_customer_page_shows_every_master_field_on_file(world):
+    """The fields the master sheets keep beyond the customer columns (法人代表,
+    开户银行, 增值税号 …) show on the customer page with their paper labels,
+    so the page agrees with its 信息修改记录."""
+    customer = _customer_on_file(world)
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page(world, world.rep, f"/customers/{customer.id}")))
+    for label, value in (("法人代表", "周建国"), ("开户银行", "工商银行苏州分行"), ("增值税号", "91320500MA1XYZ1234")):
+        assert f"{label} {value}" in shown, label

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access, operations, people
 from ..formkit import registry
+from ..records import master_profile
 from ..customer_keys import duplicate_message
 from ..extensions import db
 from ..formkit.builder import build_form, form_data
@@ -110,6 +111,7 @@ def show(customer_id: int):
     info = db.session.get(Record, customer.info_record_id) if customer.info_record_id in openable else None
     return render_page("customers/show.html", customer=customer, projects=projects, records=records, info=info,
                        changes=changes, openable=openable, people=people.people_of(customer.id),
+                       profile=master_profile(customer),
                        can_edit=access.can_edit_customer(current_user, customer),
                        can_review=access.can_review_customer(current_user, customer))
 
