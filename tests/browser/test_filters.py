@@ -35,5 +35,5 @@ def test_changing_any_filter_reloads_the_list(page, office, path):
         if not values:
             continue
         name = select.get_attribute("name")
-        with page.expect_response(lambda r: f"{name}=" in r.url, timeout=5_000):
+        with page.expect_response(lambda r, name=name: f"{name}=" in r.url, timeout=5_000):
             select.select_option(values[-1])
