@@ -141,7 +141,8 @@ def main() -> None:
         from tests.test_excel_files import _huge_xlsx
         big = maximal_workbook()
         hostile = _huge_xlsx(5000, 2001)
-        print(f"load average {os.getloadavg()[0]:.1f}; maximal workbook: {len(big) / 1024:.0f} KB; hostile 5,000 × 2,001: {len(hostile) / 1024:.0f} KB", flush=True)
+        print(f"load average {os.getloadavg()[0]:.1f}; maximal workbook: {len(big) / 1024:.0f} KB; "
+              f"hostile 5,000 × 2,001: {len(hostile) / 1024:.0f} KB", flush=True)
 
         def sign_in_ms() -> float:
             started = time.perf_counter()
