@@ -110,8 +110,10 @@ def _timeline(record: Record) -> list[dict]:
         actor = ev.actor.name if ev.actor else ""
         if ev.on_behalf_of is not None:
             actor = f"{actor} 代 {ev.on_behalf_of.name}"
-        out.append({"at": local_time(ev.at), "actor": actor, "action": actions[ev.action],
-                    "comment": (ev.detail or {}).get("comment") or (ev.detail or {}).get("slot") or ""})
+        detail = ev.detail or {}
+        action = actions[ev.action] + (f"（{detail['slot']}）" if detail.get("slot") else "")
+        out.append({"at": local_time(ev.at), "actor": actor, "action": action,  # 意见 is the signer's words only
+                    "comment": detail.get("comment") or ""})
     return out
 
 

@@ -383,3 +383,17 @@ def test_the_submit_page_names_every_signer_the_author_does_not_pick(world, shee
     for person in fixed:
         assert person.name in steps, f"{sheet.key}: the submit page does not name {person.name}"
     assert steps.count("请选择") == len(picks)
+
+
+def test_the_printed_approval_record_keeps_the_signers_words_apart_from_the_step(world):
+    """审批记录 on the PDF: 操作 names the act and its step, 意见 only what the
+    signer wrote (a silent 同意 printed its step's name as if it were his words)."""
+    from salestrack.printing import print_document
+    w = world
+    record = file_sheet(w, spec("phone_log"), action="submit")
+    submit(w, record)
+    assert sign(w, w.manager, record, comment="").status_code in (200, 302)
+    reload(record)
+    signed = next(t for t in print_document(record)["timeline"] if t["action"].startswith("同意"))
+    slot = spec("phone_log").slots[0].label
+    assert signed["action"] == f"同意（{slot}）" and signed["comment"] == ""
