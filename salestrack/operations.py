@@ -154,19 +154,29 @@ def _end_delegations(actor: User | None, user: User) -> None:
                      detail={"reason": "deactivated", "user": user.username})
 
 
+def slots_held(user: User, lock: bool = False) -> list[tuple]:
+    """[(record, [chain indexes])] of every submitted record with a slot of
+    this round that `user` holds and has not yet signed: what deactivating
+    him hands over (the admin's user page names them first)."""
+    from .models import Record
+    q = sa.select(Record).where(Record.status == "submitted").order_by(Record.id)
+    out = []
+    for record in db.session.scalars(q.with_for_update() if lock else q):
+        held = [i for i, e in enumerate(record.chain or []) if e["signer_id"] == user.id
+                and i >= (record.current_slot or 0)]
+        if held:
+            out.append((record, held))
+    return out
+
+
 def _hand_over_slots(actor: User | None, user: User) -> None:
     """Every slot of a submitted record that `user` holds and has not signed
     goes to workflow.substitute_for (his manager, else a director, else the
     general manager), each with a `reassign` audit event; the one now
     waiting is told. A record nobody fits stays for 转交 (reassign_slot)."""
     from . import workflow
-    from .models import Record
     from .notify import notify
-    for record in db.session.scalars(sa.select(Record).where(Record.status == "submitted").with_for_update()):
-        held = [i for i, e in enumerate(record.chain or []) if e["signer_id"] == user.id
-                and i >= (record.current_slot or 0)]
-        if not held:
-            continue
+    for record, held in slots_held(user, lock=True):
         substitute = workflow.substitute_for(user, record)
         if substitute is None:
             continue

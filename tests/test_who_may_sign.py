@@ -145,7 +145,11 @@ def test_deactivating_a_signer_moves_what_waits_for_him_to_his_manager(world, ad
     submit(w, record)
     later = file_sheet(w, spec("handover"))
     submit(w, later, {"engineer": w.engineer, "project_manager": w.pm})
+    before = page(w, admin, f"/admin/users/{w.manager.id}")  # the admin is told first what will move
+    assert "2 份表单待其签署" in before and record.number in before and later.number in before
     _deactivate(w, admin, w.manager)  # 李娜 manages 华东片区; above her is the director
+    told = page(w, admin, f"/admin/users/{w.manager.id}")  # … and after, what moved to whom
+    assert f"{record.number} → 赵敏" in told and f"{later.number} → 赵敏" in told
     reload(record)
     assert record.waiting_for_id == w.director.id and record.chain[0]["signer_id"] == w.director.id
     assert record.chain[0]["label"] == spec("resource_request").slots[0].label

@@ -88,13 +88,22 @@ def user(user_id: int):
     if form.team_id.data is None:
         form.team_id.data = 0
     pw_form = PasswordForm(prefix="pw")
+    held = operations.slots_held(target) if target.active else []
     if form.validate_on_submit():
+        was_active = target.active
         operations.update_user(current_user, target, name=form.name.data, role=form.role.data,
                                team_id=form.team_id.data or None, email=form.email.data or None,
                                title=form.title.data or None, active=form.active.data)
-        flash("已保存", "success")
+        moved = held if was_active and not target.active else []
+        if moved:
+            flash(f"已保存。{target.name} 已停用，由其签署的 {len(moved)} 份表单已转交："
+                  + "、".join(f"{r.number} → {'、'.join(sorted({r.chain[i]['signer_name'] for i in idx}))}"
+                             for r, idx in moved), "warning")
+        else:
+            flash("已保存", "success")
         return redirect(url_for(".user", user_id=target.id))
-    return render_page("admin/user.html", target=target, form=form, pw_form=pw_form), 400 if form.errors else 200
+    return render_page("admin/user.html", target=target, form=form, pw_form=pw_form, held=held), \
+        400 if form.errors else 200
 
 
 @bp.post("/users/<int:user_id>/password")
