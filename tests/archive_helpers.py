@@ -55,7 +55,8 @@ def make_people(factory) -> People:
     colleague = factory.user("rep", team, name="王芳")
     return People(team, manager, author, colleague, gm=factory.user("gm", name="孙建国"),
                   hr=factory.user("hr", name="周婷"), engineer=factory.user("implementation", name="郑浩"),
-                  project_manager=factory.user("implementation", name="吴磊"))
+                  project_manager=factory.user("implementation", name="吴磊"),
+                  others=[factory.user("director", name="赵敏")])  # 销售总监意见 on 客户意见反馈表
 
 
 def value(item, row: int, people: People, attachments: list) -> tuple[object, str]:

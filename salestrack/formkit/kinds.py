@@ -233,7 +233,10 @@ class IntKind(Kind):
             return None
         if not _INT_RE.fullmatch(text):
             raise Invalid("请输入整数")
-        number = int(text)
+        digits = text.lstrip("+-").lstrip("0") or "0"  # int() refuses strings of over 4,300 digits
+        if len(digits) > len(str(INT_MAX)):
+            raise Invalid("数值超出范围")
+        number = -int(digits) if text.startswith("-") else int(digits)
         if abs(number) > INT_MAX:
             raise Invalid("数值超出范围")
         return number

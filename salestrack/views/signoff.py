@@ -67,7 +67,13 @@ def submit(record_id: int):
     defaults = _default_choices(record, choices)
     # Names the signers of the fixed slots (the page shows pickers for the
     # chosen ones, so any candidate stands in for them here).
-    stand_ins = {c.key: defaults.get(c.key) or c.candidates[0][0] for c in choices if c.candidates}
+    # (different people where there are enough: one person holds one slot).
+    stand_ins, used = {}, set()
+    for c in choices:
+        free = [uid for uid, _ in c.candidates if uid not in used] or [uid for uid, _ in c.candidates]
+        if defaults.get(c.key) or free:
+            stand_ins[c.key] = defaults.get(c.key) or free[0]
+            used.add(stand_ins[c.key])
     try:
         preview = workflow.resolve_chain(spec, current_user, record.data or {}, stand_ins, project=record.project)
     except workflow.ChainError as e:

@@ -26,6 +26,7 @@ def f(kind, **kw):
     ("time", "14：30", "14:30"),
     ("int", "12", 12),
     ("int", "-3", -3),
+    ("int", "0" * 5000 + "7", 7),  # leading zeros beyond int()'s digit limit
     ("int", "１２", 12),
     ("money", "1234.5", "1234.50"),
     ("money", "1,234", "1234.00"),
@@ -61,6 +62,7 @@ def test_clean_accepts(kind, typed, stored):
     ("int", "1_000", "请输入整数"),
     ("int", "²", "请输入整数"),
     ("int", "99999999999", "数值超出范围"),
+    ("int", "1" * 5000, "数值超出范围"),  # beyond Python's 4,300-digit int() limit: no ValueError
     ("money", "12.345", "金额最多两位小数"),
     ("money", "-1", "金额不能为负数"),
     ("money", "1e3", "请输入有效的金额"),
