@@ -334,7 +334,7 @@ def timestamper_for(url: str | None, timeout: float = 10.0):
         def _post(self, req):
             http_request = urllib.request.Request(url, data=req.dump(), method="POST",
                                                   headers={"Content-Type": "application/timestamp-query"})
-            # nosec B310: the URL is the operator's TSA_URL setting, not user input
+            # The URL is the operator's TSA_URL setting, not user input (bandit B310).
             with urllib.request.urlopen(http_request, timeout=timeout) as response:  # nosec B310
                 return tsp.TimeStampResp.load(response.read())
 
