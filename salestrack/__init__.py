@@ -108,7 +108,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "main.favicon"):
             # Record pages, sealed PDFs, exports: nothing of them stays in a
             # browser's or proxy's cache after the user has gone.
             response.headers["Cache-Control"] = "no-store"

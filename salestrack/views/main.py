@@ -1,6 +1,8 @@
 """The page each role lands on after signing in."""
+import os
+
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, send_from_directory, url_for
+from flask import Blueprint, Response, current_app, redirect, url_for
 from flask_login import current_user, login_required
 
 from .. import access, followup, workflow
@@ -54,6 +56,15 @@ def home():
 @bp.get("/favicon.ico")
 def favicon():
     """The browser tab's icon, asked for by browsers at this fixed address
-    (also before signing in, and by PDF viewers)."""
-    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
-                               max_age=86400)
+    (also before signing in, and by PDF viewers). Served from memory: a
+    browser that drops the request midway leaves no file open."""
+    global _FAVICON
+    if _FAVICON is None:
+        with open(os.path.join(current_app.static_folder, "favicon.ico"), "rb") as f:
+            _FAVICON = f.read()
+    response = Response(_FAVICON, mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public, response.cache_control.max_age = True, 86400
+    return response
+
+
+_FAVICON: bytes | None = None
