@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Longest first, so 股份有限公司 is removed whole before 公司 would be.
 LEGAL_SUFFIXES = (
@@ -25,6 +26,7 @@ _TAX_DROP = re.compile(r"[\s\-—–_/.]+")
 TAX_ID_SHAPE = re.compile(r"[0-9A-Z]{8,20}")
 
 
+@lru_cache(maxsize=8192)  # an import checks each name several times
 def name_key(name: str | None) -> str | None:
     """The normalised key of a company name (see the module), at most 200
     characters; None for an empty name. A name that is only a legal form
