@@ -34,9 +34,10 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_MINUTES = 15
     STAGE_STAY_DAYS = 7
-    # An amount above this many 万元 (10 亿元) is shown again with a checkbox
-    # "确认金额单位为万元" before it is saved: probably typed in yuan.
-    MONEY_CONFIRM_ABOVE = 100_000
+    # An amount above this many 万元 (1 亿元, above the department's largest
+    # projects) is shown again with a checkbox "确认金额单位为万元" before it is
+    # saved: probably typed in yuan (50,000 元 typed as 50000 is 5 亿元).
+    MONEY_CONFIRM_ABOVE = 10_000
     REMINDER_INTERVAL_HOURS = 4  # 催办 at most once per this many hours per sheet
     FOLLOWUP_INTERVAL_DAYS = FOLLOWUP_INTERVAL_DAYS
     FOLLOWUP_LOSS_DAYS = FOLLOWUP_LOSS_DAYS

@@ -109,9 +109,21 @@ def test_a_plausible_amount_saves_without_question(client, login, factory, app):
     world = make_world(factory)
     login(world.rep)
     limit = app.config["MONEY_CONFIRM_ABOVE"]
-    assert limit == 100_000
+    assert limit == 10_000
     response = client.post(new_url(world.project, HANDOVER), data={"list_price": str(limit), "action": "draft"})
     assert response.status_code == 302
+
+
+def test_fifty_thousand_yuan_typed_as_wan_asks_for_confirmation(client, login, factory):
+    """50,000 元 typed into a 万元 field is 5 亿元: asked, not saved."""
+    world = make_world(factory)
+    login(world.rep)
+    typed = {"name": "恒力精机 备件", "customer_id": world.customer.id, "amount": "50000",
+             "probability": "20", "customer_class": "C"}
+    response = client.post("/projects/new", data=typed)
+    assert response.status_code == 400
+    assert "5.00 亿元" in doc(response).xpath("//p[@id='amount-error']")[0].text_content()
+    assert db.session.scalar(sa.select(sa.func.count()).where(Project.name == "恒力精机 备件")) == 0
 
 
 def test_project_amount_typed_in_yuan_asks_for_confirmation(client, login, factory):
