@@ -578,14 +578,14 @@ class _OnFile:
     customers_by_no (客户编号 → Customer), customers_by_name and
     customers_by_tax (customer_keys.name_key / tax_key → Customers, oldest
     first), visible_ids (ids of those the importer may see) and projects_by_no
-    (项目编号 → Project)."""
+    (项目编号 → Project), projects_by_name ((customer id, 项目名称) → Project)."""
     CHUNK = 500
 
     def __init__(self, tables: dict, visible):
-        numbers, names, taxes, project_numbers = set(), set(), set(), set()
+        numbers, names, taxes, project_numbers, project_names = set(), set(), set(), set(), set()
         scratch: list[RowError] = []  # the keys are read again, with their errors, row by row
         for table, fields in ((tables.get(CUSTOMER_SHEET), ("customer_no", "name", "tax_id")),
-                              (tables.get(PROJECT_SHEET), ("project_no", "customer_no", "customer_name"))):
+                              (tables.get(PROJECT_SHEET), ("project_no", "customer_no", "customer_name", "name"))):
             for number, values in (table.rows if table is not None else ()):
                 row = _Row(table, number, values, scratch)
                 for key in fields:
@@ -598,6 +598,8 @@ class _OnFile:
                         project_numbers.add(value)
                     elif key == "tax_id":
                         taxes.add(tax_key(value))
+                    elif key == "name" and table is tables.get(PROJECT_SHEET):
+                        project_names.add(value)
                     else:
                         names.add(name_key(value))
         self.customers_by_no = {c.customer_no: c for c in self._load(Customer, Customer.customer_no, numbers)}
@@ -615,6 +617,7 @@ class _OnFile:
             self.visible_ids.update(db.session.scalars(
                 sa.select(Customer.id).where(Customer.id.in_(ordered[start:start + self.CHUNK]), visible)))
         self.projects_by_no = {p.project_no: p for p in self._load(Project, Project.project_no, project_numbers)}
+        self.projects_by_name = {(p.customer_id, p.name): p for p in self._load(Project, Project.name, project_names)}
 
     def _load(self, model, column, keys: set) -> list:
         ordered, out = sorted(keys), []
@@ -679,7 +682,7 @@ def _plan_customers(table, plan, actor, owners, on_file: _OnFile):
 def _plan_projects(table, plan, actor, owners, on_file: _OnFile, new_by_no, new_by_name):
     if table is None:
         return
-    seen_numbers = set()
+    seen_numbers, seen_names = set(), {}
     for number, values in table.rows:
         row = _Row(table, number, values, plan.errors)
         p = {"row": number, "project_no": row.identifier("project_no"), "name": row.text("name", required=True),
@@ -726,6 +729,8 @@ def _plan_projects(table, plan, actor, owners, on_file: _OnFile, new_by_no, new_
         if p["owner"] is None:
             row.error("owner_username", f"账号「{username}」不存在，或不是您可以指定的业务员")
         p["customer"] = _find_customer(row, p, on_file, new_by_no, new_by_name)
+        if row.ok:
+            _check_project_duplicate(row, p, actor, on_file, seen_names)
         if row.ok:
             plan.projects.append(p)
 
@@ -827,6 +832,29 @@ def _check_duplicate(row: _Row, c: dict, actor: User, seen_keys: dict, on_file: 
     for kind, key in (("tax_id", c["tax_id"]), ("name", name_key(c["name"]))):
         if key:
             seen_keys[(kind, key)] = row.number
+
+
+def _check_project_duplicate(row: _Row, p: dict, actor: User, on_file: _OnFile, seen_names: dict) -> None:
+    """Stops a new project (no 项目编号) that its customer already has under the
+    same 项目名称, or that an earlier row of the file creates: uploading one file
+    twice must not double the funnel. The error shows the way forward (fill
+    in the 项目编号 to update it, or rename a different project) and names the
+    existing project only if the importer may see it."""
+    customer = p["customer"]
+    key = (customer if isinstance(customer, int) else id(customer), p["name"])
+    if key in seen_names:
+        row.error("name", f"与第 {seen_names[key]} 行是同一个项目（客户与项目名称相同）")
+        return
+    seen_names[key] = row.number
+    existing = on_file.projects_by_name.get((customer, p["name"])) if isinstance(customer, int) else None
+    if existing is None:
+        return
+    if access.can_view_project(actor, existing):
+        row.error("name", f"该客户已有同名项目 {existing.project_no}：要更新它，请在「项目编号」列填写 "
+                          f"{existing.project_no}；确是另一个项目，请改用不同的项目名称")
+    else:
+        row.error("name", "该客户已有同名项目（由其他业务员负责）：请先与片区经理核实；"
+                          "确是另一个项目，请改用不同的项目名称")
 
 
 def _find_customer(row: _Row, p: dict, on_file: _OnFile, new_by_no: dict, new_by_name: dict):

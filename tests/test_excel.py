@@ -175,6 +175,29 @@ def test_a_good_file_with_a_new_customer_imports(client, login, world):
     assert (event.kind, event.to_value) == ("created", "design")
 
 
+def test_a_file_of_new_projects_uploaded_again_is_stopped_not_doubled(client, login, world):
+    """Rows without 项目编号 create projects; the same file uploaded a second
+    time names the projects it would double and how to update them instead."""
+    login(world["manager"])
+    data = _workbook([GOOD], [NEW_CUSTOMER])
+    assert confirm(client, upload(client, data)).status_code == 302
+    created = db.session.scalar(sa.select(Project).where(Project.name == "新项目"))
+    before = counts()
+    again = upload(client, _workbook([GOOD]))
+    text = again.get_data(as_text=True)
+    assert again.status_code == 400 and "确认导入" not in text
+    assert f"该客户已有同名项目 {created.project_no}：要更新它，请在「项目编号」列填写 {created.project_no}" in text
+    assert counts() == before
+
+
+def test_two_rows_of_one_new_project_in_a_file_are_stopped(client, login, world):
+    login(world["manager"])
+    response = upload(client, _workbook([GOOD, GOOD], [NEW_CUSTOMER]))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "与第 2 行是同一个项目（客户与项目名称相同）" in text
+
+
 @pytest.mark.parametrize("bad,where,message", [
     ({"预计签约日期": "2027-13-45"}, "预计签约日期", "日期「2027-13-45」无效"),
     ({"客户分类": "E"}, "客户分类", "客户分类「E」无效"),
