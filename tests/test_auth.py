@@ -90,3 +90,19 @@ def test_sign_in_refuses_a_post_without_the_login_pages_csrf_token(client, facto
     response = client.post("/login", data={"username": "csrf", "password": PASSWORD, "csrf_token": ""})
     assert response.status_code == 400
     assert client.get("/").status_code == 302  # not signed in
+
+
+def test_password_managers_know_each_password_field(client, factory, login):
+    """Browsers and password managers fill the sign-in form and offer a strong
+    password where one is set: every password input says which it is."""
+    import lxml.html
+    admin = factory.user("admin", username="guanli")
+    signin = lxml.html.fromstring(client.get("/login").get_data(as_text=True))
+    assert signin.xpath("//input[@name='username']/@autocomplete") == ["username"]
+    assert signin.xpath("//input[@type='password']/@autocomplete") == ["current-password"]
+    login(admin)
+    expected = {"/account/password": ["current-password", "new-password", "new-password"],
+                "/admin/users": ["new-password"], f"/admin/users/{admin.id}": ["new-password"]}
+    for path, kinds in expected.items():
+        page = lxml.html.fromstring(client.get(path).get_data(as_text=True))
+        assert page.xpath("//input[@type='password']/@autocomplete") == kinds, path

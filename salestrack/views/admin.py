@@ -26,12 +26,14 @@ class UserForm(FlaskForm):
     title = StringField("职务", validators=[Optional(), Length(max=80)])
     team_id = SelectField("所属团队（片区/分公司）", coerce=int)
     email = EmailField("电子邮件", validators=[Optional(), Email("请输入有效的电子邮件地址"), Length(max=200)])
-    password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码")], description=PASSWORD_RULE)
+    password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码")], description=PASSWORD_RULE,
+                             render_kw={"autocomplete": "new-password"})
     active = BooleanField("在职（可登录）", default=True)
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField("新密码", validators=[DataRequired("请输入新密码")], description=PASSWORD_RULE)
+    password = PasswordField("新密码", validators=[DataRequired("请输入新密码")], description=PASSWORD_RULE,
+                             render_kw={"autocomplete": "new-password"})
 
 
 class MergeForm(FlaskForm):

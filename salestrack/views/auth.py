@@ -20,8 +20,10 @@ _DUMMY_HASH = operations.hash_password("not-a-real-password")
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=40)])
-    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=40)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
     remember = BooleanField("记住我")
 
 
@@ -97,11 +99,14 @@ def logout():
 
 
 class PasswordChangeForm(FlaskForm):
-    current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=200)])
+    current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=200)],
+                            render_kw={"autocomplete": "current-password"})
     password = PasswordField("新密码", validators=[DataRequired("请输入新密码")],
-                             description=f"至少 {accounts.PASSWORD_MIN_LENGTH} 位，不能是常见密码，不能包含用户名")
+                             description=f"至少 {accounts.PASSWORD_MIN_LENGTH} 位，不能是常见密码，不能包含用户名",
+                             render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("再次输入新密码", validators=[DataRequired("请再次输入新密码"),
-                                                   EqualTo("password", "两次输入的新密码不一致")])
+                                                   EqualTo("password", "两次输入的新密码不一致")],
+                            render_kw={"autocomplete": "new-password"})
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
