@@ -174,3 +174,42 @@ def test_csv_export_of_the_filtered_list_is_excel_friendly_and_audited(trail, cl
 def test_an_absurd_page_number_shows_a_page_not_an_error(client, factory, login, url):
     login(factory.user("auditor"))
     assert client.get(url).status_code == 200
+
+
+def _actions_written_by_the_code() -> set[str]:
+    import pathlib
+    import re
+    root = pathlib.Path(audit.__file__).parent
+    found = set()
+    for path in root.rglob("*.py"):
+        found.update(re.findall(r'audit\.append\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
+        found.update(re.findall(r'action="([a-z_]+)"', path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_event_and_target_reads_in_chinese_in_the_trail():
+    """An auditor reads 新建联系人 and 联系人, never person_create or person:
+    every action the code writes and every kind of record it can name has a
+    label (a new one without a label fails here)."""
+    from salestrack.views.audit import ACTION_LABELS, TARGET_LABELS
+    written = _actions_written_by_the_code()
+    assert len(written) > 30
+    assert sorted(written - ACTION_LABELS.keys()) == []
+    models = {mapper.class_.__name__.lower() for mapper in db.Model.registry.mappers}
+    unlabelled = models - TARGET_LABELS.keys() - {"auditevent", "loginthrottle", "counter", "keptform", "usedformtoken"}
+    assert sorted(unlabelled) == []
+
+
+def test_a_person_event_shows_its_label_on_the_page(client, login, trail, factory):
+    from salestrack.models import Person
+    customer = factory.customer(trail["rep"], name="苏州恒力精密机械有限公司")
+    with write_transaction():
+        person = Person(customer_id=customer.id, name="顾建华")
+        db.session.add(person)
+        audit.append("person_create", trail["rep"], target=person, target_label=person.name)
+    login(trail["auditor"])
+    import lxml.html
+    page = lxml.html.fromstring(client.get("/audit/").get_data(as_text=True))
+    cells = [td.text_content().strip() for td in page.xpath("//tbody//td")]
+    assert "新建联系人" in cells and "联系人" in " ".join(cells)
+    assert not {"person_create", "person"} & set(cells)

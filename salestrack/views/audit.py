@@ -33,10 +33,15 @@ ACTION_LABELS = {
     "customer_create": "新建客户", "customer_update": "修改客户", "customer_merge": "合并客户",
     "user_create": "新建用户", "user_update": "修改用户", "password_set": "重设密码",  # nosec B105 # an event label
     "team_create": "新建团队", "team_update": "修改团队",
+    "person_create": "新建联系人", "person_update": "修改联系人", "data_import": "Excel 导入",
+    "password_change": "修改密码", "target_set": "设定考核目标", "upload_expired": "清理未提交的附件",  # nosec B105
+    "audit_rekey": "更换审计密钥",
 }
 TARGET_LABELS = {
     "user": "用户", "team": "团队", "customer": "客户", "project": "项目", "record": "表单",
     "attachment": "附件", "signature": "签名", "delegation": "委托", "archivedpdf": "归档文件",
+    "person": "联系人", "instalment": "回款计划", "revision": "修订", "target": "考核目标",
+    "customerchange": "客户信息修改", "notification": "通知", "projectevent": "项目记录",
 }
 FILTERS = ("action", "actor", "type", "q", "from", "to")
 
