@@ -1280,6 +1280,36 @@ def withdraw_record(actor: User, record):
     return record
 
 
+def discard_draft(actor: User, record) -> str:
+    """Deletes a draft its author no longer wants: only a draft never submitted
+    (round 0) — once submitted, a sheet keeps its sign-off history and is
+    edited or withdrawn, not deleted. Its revisions and attachments (rows and
+    files) go with it; one audit event keeps its number, sheet and project, so
+    a gap in the numbering is explained. Returns the number; OperationError
+    when `actor` is not the author or the record is not such a draft."""
+    import os
+    from .models import Attachment, Record
+    with write_transaction():
+        _locked(record)
+        if record.author_id != actor.id:
+            raise OperationError("只有填写人可以删除草稿")
+        if record.status != "draft" or record.round:
+            raise OperationError("只有从未提交过的草稿可以删除；提交过的表单保留审批记录，可修改后重新提交")
+        files = list(db.session.scalars(sa.select(Attachment.stored_name).where(Attachment.record_id == record.id)))
+        number = record.number
+        audit.append("discard", actor, target=record, target_label=number,
+                     detail={"sheet": record.sheet, "project": record.project.project_no if record.project else None,
+                             "attachments": len(files)})
+        db.session.expunge(record)
+        db.session.execute(sa.delete(Record).where(Record.id == record.id))  # revisions, attachments: ON DELETE CASCADE
+    for name in files:
+        try:
+            os.remove(os.path.join(current_app.config["ATTACHMENT_DIR"], name))
+        except FileNotFoundError:
+            pass
+    return number
+
+
 def next_reminder_at(record):
     """When 催办 is next possible for `record` (UTC, naive), or None if now:
     at most one reminder per REMINDER_INTERVAL_HOURS (4 hours by default)

@@ -397,3 +397,52 @@ def test_the_printed_approval_record_keeps_the_signers_words_apart_from_the_step
     signed = next(t for t in print_document(record)["timeline"] if t["action"].startswith("同意"))
     slot = spec("phone_log").slots[0].label
     assert signed["action"] == f"同意（{slot}）" and signed["comment"] == ""
+
+
+def test_author_deletes_a_draft_never_submitted_with_its_files(world, app):
+    """A rep who started the wrong sheet deletes the draft (after a
+    confirmation); its revisions and attached files go with it and the audit
+    trail keeps its number."""
+    import os
+
+    from salestrack.database import write_transaction
+    from salestrack.models import Attachment, Revision
+    w = world
+    record = file_sheet(w, spec("resource_request"))
+    record_id, number = record.id, record.number
+    stored = os.path.join(app.config["ATTACHMENT_DIR"], "draft-file.bin")
+    os.makedirs(app.config["ATTACHMENT_DIR"], exist_ok=True)
+    with open(stored, "wb") as fh:
+        fh.write(b"%PDF-1.4 quote")
+    with write_transaction():
+        db.session.add(Attachment(record_id=record_id, field_key="files", filename="报价.pdf", stored_name="draft-file.bin",
+                                  content_type="application/pdf", size=14, sha256="0" * 64, uploaded_by_id=w.rep.id))
+    shown = page(w, w.rep, f"/records/{record_id}")
+    assert re.search(r'<button class="danger" data-confirm="删除草稿 %s？[^"]*无法恢复。">删除草稿</button>' % number, shown)
+    assert "删除草稿" not in page(w, w.manager, f"/records/{record_id}")
+    refused = w.browser(w.manager).post(f"/records/{record_id}/discard", follow_redirects=True)
+    assert "只有填写人可以删除草稿" in refused.get_data(as_text=True)
+
+    done = w.browser(w.rep).post(f"/records/{record_id}/discard", follow_redirects=True)
+    assert f"已删除草稿 {number}" in done.get_data(as_text=True)
+    assert w.project.name in done.get_data(as_text=True)  # back on the project page
+    db.session.rollback()
+    assert db.session.get(Record, record_id) is None
+    for model in (Revision, Attachment):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(model).where(model.record_id == record_id)) == 0
+    assert not os.path.exists(stored)
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "discard"))
+    assert (event.actor_id, event.target_label, event.detail["attachments"]) == (w.rep.id, number, 1)
+    assert w.browser(w.rep).get(f"/records/{record_id}").status_code == 404
+
+
+def test_a_sheet_once_submitted_is_not_deleted(world):
+    w = world
+    record = file_sheet(w, spec("resource_request"))
+    submit(w, record)
+    w.browser(w.rep).post(f"/records/{record.id}/withdraw")
+    assert reload(record).status == "draft"
+    assert "删除草稿" not in page(w, w.rep, f"/records/{record.id}")
+    refused = w.browser(w.rep).post(f"/records/{record.id}/discard", follow_redirects=True)
+    assert "只有从未提交过的草稿可以删除" in refused.get_data(as_text=True)
+    assert reload(record).status == "draft"

@@ -25,7 +25,7 @@ ROLES = ("admin", "auditor")
 ACTION_LABELS = {
     "login": "登录", "logout": "退出", "login_failed": "登录失败",
     "create": "创建", "edit": "修改", "submit": "提交", "sign": "签署", "approve": "同意", "return": "退回",
-    "withdraw": "撤回", "remind": "催办", "delegate": "委托代签", "export": "导出", "download": "下载",
+    "withdraw": "撤回", "discard": "删除草稿", "remind": "催办", "delegate": "委托代签", "export": "导出", "download": "下载",
     "upload": "上传", "delegate_revoke": "撤销委托", "reassign": "转交签署", "archive": "归档", "implementation": "实施进度",
     "project_create": "新建项目", "project_update": "修改项目", "project_stage": "项目阶段变更",
     "project_reassign": "项目转交", "class_accept": "确认客户分类",

@@ -186,6 +186,20 @@ def withdraw(record_id: int):
     return redirect(url_for("records.show", record_id=record.id))
 
 
+@bp.post("/records/<int:record_id>/discard")
+@login_required
+def discard(record_id: int):
+    record, _ = _record(record_id)
+    back = url_for("projects.show", project_id=record.project_id) if record.project_id else url_for("records.mine")
+    try:
+        number = operations.discard_draft(current_user, record)
+    except operations.OperationError as e:
+        flash(e.message, "error")
+        return redirect(url_for("records.show", record_id=record_id))
+    flash(f"已删除草稿 {number}。", "success")
+    return redirect(back)
+
+
 @bp.post("/records/<int:record_id>/remind")
 @login_required
 def remind(record_id: int):
