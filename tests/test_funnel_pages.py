@@ -113,3 +113,25 @@ def test_demo_data_fills_the_pages(app, client, username, open_projects):
     assert page.count("<svg") >= 4
     assert f'<th>进行中合计</th><th class="num">{open_projects}</th>' in page
     assert client.get("/followups/").status_code == 200
+
+
+def test_funnel_chart_names_every_stage_and_draws_no_block_for_an_empty_one(app):
+    """A stage with no project was drawn as a small block with its name
+    spilling over it; now each name stands left of its bar, a stage with 0
+    gets a dashed stub and its count, and bars keep their proportion."""
+    import lxml.html
+    from types import SimpleNamespace
+    stages = [SimpleNamespace(label=label, count=count) for label, count in
+              (("初步接触", 40), ("需求确认", 0), ("方案设计", 10), ("业绩展示", 1))]
+    with app.test_request_context():
+        macro = app.jinja_env.get_template("funnel/_charts.html").module.funnel_chart
+        svg = lxml.html.fromstring(str(macro(stages)))
+    texts = [(t.get("x"), t.text_content()) for t in svg.xpath("//text")]
+    for s in stages:
+        assert ("88", s.label) in texts  # the name, in its own column left of the bars
+    bars = {r.xpath("string(title)").split("：")[0]: float(r.get("width")) for r in svg.xpath("//rect")}
+    assert set(bars) == {"初步接触", "方案设计", "业绩展示"}  # none for the empty stage
+    assert bars["初步接触"] > bars["方案设计"] > bars["业绩展示"]
+    assert ("244", "0") in texts and len(svg.xpath("//line[@stroke-dasharray]")) == 1
+    for x, text in texts:
+        assert float(x) <= 356, f"{text} starts at {x}, outside the 360-wide chart"
