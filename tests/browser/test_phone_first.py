@@ -93,3 +93,23 @@ def test_every_list_fits_the_screen(browser, live_server, office, width):
                 _fits(page, f"{path} for {user.role}")
         finally:
             context.close()
+
+
+@pytest.mark.parametrize("path,column", [("/projects/", "阶段"), ("/customers/", "企业名称"), ("/followups/?within=30", "应跟进日期")])
+def test_on_a_phone_a_list_row_is_a_card_with_every_value_named(browser, live_server, office, factory, path, column):
+    """At 375 px a list row shows all its values, each under its column's
+    name, inside the window: nothing to scroll sideways for the stage, the
+    status or the due date (also after a filter step swapped the rows)."""
+    rep, _, project = office
+    context, page = _open(browser, live_server, rep, 375)
+    try:
+        page.goto(path)
+        cell = page.locator(f"table.list tbody tr:first-child td[data-label='{column}']")
+        assert cell.count() == 1, f"{path}: no {column} cell in the first row"
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 376, f"{column} lies outside the window"
+        label = cell.evaluate("td => getComputedStyle(td, '::before').content")
+        assert label == f'"{column}"'
+        _fits(page, path)
+    finally:
+        context.close()

@@ -108,3 +108,34 @@ document.addEventListener("click", function (e) {
   if (remove) { remove.closest("tr").remove(); return; }
   if (e.target.closest && e.target.closest("[data-back]")) history.back();
 });
+// Lists on a phone: each row becomes a card whose cells carry their column's
+// header (data-label, shown by the stylesheet below 720 px), so status and
+// due dates stay on screen instead of scrolling sideways inside the table.
+(function () {
+  "use strict";
+  function labelCells(root) {
+    var tables = root.querySelectorAll ? Array.prototype.slice.call(root.querySelectorAll("table.list")) : [];
+    if (root.matches && root.matches("table.list")) tables.push(root);
+    tables.forEach(function (table) {
+      var head = table.tHead && table.tHead.rows[0];
+      if (!head) return;
+      var names = [];
+      Array.prototype.forEach.call(head.cells, function (th) {
+        for (var n = 0; n < (th.colSpan || 1); n++) names.push(th.textContent.replace(/\s+/g, " ").trim());
+      });
+      Array.prototype.forEach.call(table.tBodies, function (body) {
+        Array.prototype.forEach.call(body.rows, function (row) {
+          var column = 0;
+          Array.prototype.forEach.call(row.cells, function (cell) {
+            if (!cell.hasAttribute("data-label")) cell.setAttribute("data-label", names[column] || "");
+            column += cell.colSpan || 1;
+          });
+        });
+      });
+      table.classList.add("cards");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
+  document.addEventListener("htmx:afterSettle", function (e) { labelCells(e.detail.elt || document); });
+  document.addEventListener("htmx:historyRestore", function () { labelCells(document); });
+})();
