@@ -105,3 +105,24 @@ def test_revision_history_names_the_files_not_their_numbers(app, factory, tmp_pa
     text = squeeze(pdf_text(pdf.render_pdf(print_document(record)), tmp_path))
     assert f"附件#{files[1].id}" not in text
     assert squeeze(f"{files[0].filename}、{files[1].filename}") in text
+
+
+@pytest.mark.parametrize("text_chars", [300, 1200])
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.key)
+def test_the_signature_block_never_stands_alone_on_a_page(spec, text_chars, tmp_path):
+    """When 审批签核 does not fit under the sheet it takes the block above it
+    along: its page always shows some of the sheet's own content first (the
+    客户基本信息表 with every field filled left it alone on page 2)."""
+    doc = printable(spec, stress_record(spec, rows=12, text_chars=text_chars))
+    doc["signatures"] = [{"slot_label": slot["label"], "signer": "李娜", "decision": "同意", "comment": "同意。",
+                          "at": "2026-11-03 09:12", "hash": "0f9e8d7c6b5a"} for slot in doc["slots"]]
+    body = pdf.render_pdf(doc)
+    pages = int(re.search(r"Pages:\s+(\d+)", pdf_info(body, tmp_path)).group(1))
+    for number in range(1, pages + 1):
+        text = squeeze(pdf_text(body, tmp_path, first=number, last=number))
+        if "审批签核" in text:
+            before = text[:text.index("审批签核")]
+            assert re.search(r"[\u4e00-\u9fff]{2,}", before.replace("编号", "")), \
+                f"{spec.key}: 审批签核 starts page {number} alone"
+            return
+    pytest.fail(f"{spec.key}: no 审批签核 printed")
