@@ -132,8 +132,27 @@ def can_view_record(user: User, record: Record) -> bool:
 
 
 def can_file_sheet(user: User, project: Project) -> bool:
-    """Who may file a new sheet against a project: whoever may edit it."""
+    """Who may file a new sheet against a project: whoever may edit it,
+    except its owner while his 立项权 is cancelled (Project.filing_right_lost_at)
+    and he may not restore it himself."""
+    if filing_right_lost(user, project):
+        return False
     return can_edit_project(user, project)
+
+
+def filing_right_lost(user: User, project: Project) -> bool:
+    """Whether `user` is the owner who lost the 立项权 of `project` (source
+    000: no follow-up for A 1 month / B 2 / C 3 → 取消业务员该项目立项权)."""
+    return project.filing_right_lost_at is not None and project.owner_id == user.id \
+        and not can_restore_filing_right(user, project)
+
+
+def can_restore_filing_right(user: User, project: Project) -> bool:
+    """Who decides after a 立项权 was cancelled (reassign or restore): the
+    manager of the project's team, the director and the general manager."""
+    if user.role in ("director", "gm"):
+        return True
+    return user.role == "manager" and project.team_id in managed_team_ids(user)
 
 
 def can_edit_record(user: User, record: Record) -> bool:

@@ -1,5 +1,6 @@
 """Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify|head|rotate-key`,
-`pdf init-cert`, `archive verify`, `archive export`, `backup`, `restore`."""
+`pdf init-cert`, `archive verify`, `archive export`, `backup`, `restore`,
+`followups enforce`."""
 import json
 import os
 import sys
@@ -21,6 +22,14 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 pdf_cli = AppGroup("pdf", help="The seal for final PDFs.")
 archive_cli = AppGroup("archive", help="The archive of sealed final PDFs.")
 attachments_cli = AppGroup("attachments", help="Uploaded files.")
+followups_cli = AppGroup("followups", help="Follow-up discipline.")
+
+
+@followups_cli.command("enforce")
+def enforce_followups():
+    """Cancel the 立项权 of projects past their class's loss limit (run daily)."""
+    cancelled = operations.cancel_lapsed_filing_rights()
+    click.echo(f"立项权 cancelled for {len(cancelled)} project(s)")
 
 
 @attachments_cli.command("cleanup")
@@ -276,4 +285,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(attachments_cli)
+    app.cli.add_command(followups_cli)
     app.cli.add_command(demo_command)

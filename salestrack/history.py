@@ -96,6 +96,10 @@ def timeline(project) -> list[dict]:
             text = f"{stage_label(ev.from_value)} → {stage_label(ev.to_value)}"
         elif ev.kind == "reassigned":
             text = f"转交：{names.get(ev.from_value, ev.from_value)} → {names.get(ev.to_value, ev.to_value)}"
+        elif ev.kind == "right_lost":
+            text = "取消立项权"
+        elif ev.kind == "right_restored":
+            text = "恢复立项权"
         else:
             text, reason = f"修改：{_edit_text(ev.reason)}", None
         out.append({"at": ev.at, "kind": ev.kind, "text": text, "actor": ev.actor.name if ev.actor else "系统",

@@ -198,6 +198,10 @@ class Project(db.Model):
     # The follow-up clock counts from here: the later of last_followup_at and
     # the last reassignment (followup.py).
     followup_from: Mapped[datetime | None]
+    # 立项权 cancelled (UTC): the owner went past his class's loss limit without
+    # a follow-up (paper-forms-toolkit.md 3.13, source 000); he files no sheet
+    # for it until a manager reassigns the project or restores his right.
+    filing_right_lost_at: Mapped[datetime | None]
     signed_at: Mapped[date | None]  # 签约日期: set when it reaches 签约成交, cleared when reopened
     # A manager's acceptance of a class that contradicts 签约概率/预计签约日期:
     # "class|probability|date" as accepted; it lapses when any of them changes.
@@ -266,7 +270,8 @@ class ProjectEvent(db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(sa.String(20))  # created | stage | reassigned | edited
+    # created | stage | reassigned | edited | right_lost | right_restored
+    kind: Mapped[str] = mapped_column(sa.String(20))
     from_value: Mapped[str | None] = mapped_column(sa.String(40))
     to_value: Mapped[str | None] = mapped_column(sa.String(40))
     reason: Mapped[str | None] = mapped_column(sa.String(500))

@@ -27,6 +27,7 @@ KINDS = {
     "reminder": ("催办", "催办：有表单等待您审批"),
     "delegated": ("委托代签", "您被委托代签"),
     "handover": ("项目交接", "有新的项目交接给您"),
+    "followup": ("跟进纪律", "项目超过跟进期限，请处理"),
 }
 SUBJECT_PREFIX = "【销售项目管理】"
 SMTP_TIMEOUT_SECONDS = 10

@@ -729,8 +729,79 @@ def reassign_project(actor: User, project: Project, new_owner: User, reason: str
         project.version += 1
         project.updated_at = utcnow()
         project.followup_from = project.updated_at
+        project.filing_right_lost_at = None  # the new owner files for it
         audit.append("project_reassign", actor, target=project, target_label=project.project_no,
                      detail={"from": old.username, "to": new_owner.username, "reason": reason})
+    return project
+
+
+LOSS_BATCH = 500  # projects whose 立项权 is cancelled per transaction
+
+
+def cancel_lapsed_filing_rights(now=None) -> list[int]:
+    """Cancels the 立项权 of every open project whose owner went past its
+    class's loss limit without a follow-up (A 30, B 60, C 90 days by default,
+    D none: FOLLOWUP_LOSS_DAYS; source 000, paper-forms-toolkit.md 3.13):
+    sets Project.filing_right_lost_at, writes it in the project's history and
+    the audit trail (actor: the system), and asks the team's manager to
+    reassign the project or restore the right. A project already cancelled is
+    left alone, so running it twice has the effect once. `now`: naive UTC,
+    default the present. Returns the ids of the projects cancelled now."""
+    from . import followup
+    from .notify import notify
+    now = now or utcnow()
+    limits = current_app.config["FOLLOWUP_LOSS_DAYS"]
+    lapsed = (sa.select(Project.id).where(Project.stage.in_(followup.OPEN_STAGES), Project.filing_right_lost_at.is_(None),
+                                          followup.loss_condition(now)).order_by(Project.id))
+    done = []
+    while True:
+        ids = list(db.session.scalars(lapsed.limit(LOSS_BATCH)))
+        db.session.rollback()
+        if not ids:
+            return done
+        with write_transaction():
+            for project in db.session.scalars(sa.select(Project).where(Project.id.in_(ids))
+                                              .with_for_update().order_by(Project.id)):
+                if project.filing_right_lost_at is not None:
+                    continue  # another run took it meanwhile
+                limit = limits.get(project.customer_class)
+                why = f"{project.customer_class} 类项目超过 {limit} 天未跟进，取消业务员该项目立项权"
+                project.filing_right_lost_at = now
+                db.session.add(ProjectEvent(project_id=project.id, kind="right_lost", from_value=project.owner.username,
+                                            reason=why, at=now))
+                audit.append("filing_right_lost", None, target=project, target_label=project.project_no,
+                             detail={"owner": project.owner.username, "class": project.customer_class, "days": limit})
+                manager = project.team.manager if project.team else None
+                notify(manager, "followup", f"{project.name}（{project.project_no}）：{project.owner.name} {why}。"
+                       "请转交其他业务员，或恢复其立项权。", f"/projects/{project.id}")
+                done.append(project.id)
+
+
+def restore_filing_right(actor: User, project: Project, reason: str) -> Project:
+    """The manager gives the owner his 立项权 back instead of reassigning: the
+    follow-up clock restarts now (one full period of the class). `reason`
+    (required, ≤ 500 characters) goes into the project's history and the audit
+    trail. OperationError when `actor` may not decide (access.can_restore_filing_right),
+    the right is not cancelled, or the reason is missing."""
+    from . import access
+    reason = (reason or "").strip()
+    if not access.can_restore_filing_right(actor, project):
+        raise OperationError("只有项目所在片区的经理、销售总监或总经理可以恢复立项权")
+    if not reason:
+        raise OperationError("请填写恢复立项权的理由", "reason")
+    if len(reason) > 500:
+        raise OperationError("理由最多 500 字", "reason")
+    with write_transaction():
+        _locked(project)
+        if project.filing_right_lost_at is None:
+            raise OperationError("该项目的立项权未被取消")
+        project.filing_right_lost_at = None
+        project.followup_from = utcnow()
+        project.version += 1
+        db.session.add(ProjectEvent(project_id=project.id, kind="right_restored", to_value=project.owner.username,
+                                    reason=reason, actor_id=actor.id))
+        audit.append("filing_right_restored", actor, target=project, target_label=project.project_no,
+                     detail={"owner": project.owner.username, "reason": reason})
     return project
 
 

@@ -59,6 +59,11 @@ class StageForm(FlaskForm):
     reason = TextAreaField("原因", validators=[Optional(), Length(max=500, message="最多 500 字")])
 
 
+class RestoreRightForm(FlaskForm):
+    reason = TextAreaField("恢复理由", validators=[DataRequired("请填写恢复立项权的理由"),
+                                               Length(max=500, message="最多 500 字")])
+
+
 class InstalmentForm(FlaskForm):
     """One 期次 of the 回款计划; amounts in 万元."""
     planned_date = DateField("计划日期", validators=[InputRequired("请填写计划日期")])
@@ -234,12 +239,15 @@ def _show_context(project, stage_form, reassign_form, **extra) -> dict:
         mismatch = class_mismatch(project.customer_class, project.probability, project.expected_sign_date,
                                   clock.today())
     collections = {k: extra.pop(k) for k in ("forms", "new_form", "signed_form") if k in extra}
+    extra.setdefault("restore_form", RestoreRightForm(formdata=None))
     return dict(stage_form=stage_form, reassign_form=reassign_form, timeline=timeline(project),
                 can_reassign=current_user.role in ("manager", "director", "gm"),
                 class_mismatch=mismatch, class_accepted=mismatch and project.class_accepted == operations.class_key(project),
                 can_accept_class=current_user.role in ("manager", "director", "gm")
                 and access.can_edit_project(current_user, project),
                 days=operations.days_in_stage(project), **project_sheets_context(project),
+                can_restore_right=access.can_restore_filing_right(current_user, project),
+                right_lost=_right_lost(project),
                 **_collection_context(project, **collections), **extra)
 
 
@@ -309,6 +317,36 @@ def reassign(project_id: int):
             except operations.OperationError as e:
                 form.owner_id.errors.append(e.message)
     return render_page("projects/show.html", **_show_context(project, StageForm(stage=project.stage), form)), 400
+
+
+def _right_lost(project) -> dict | None:
+    """The 立项权 cancellation shown on the project page: when, and why."""
+    if project.filing_right_lost_at is None:
+        return None
+    from ..models import ProjectEvent
+    event = db.session.scalar(sa.select(ProjectEvent).where(ProjectEvent.project_id == project.id,
+                                                            ProjectEvent.kind == "right_lost")
+                              .order_by(ProjectEvent.at.desc(), ProjectEvent.id.desc()).limit(1))
+    return {"at": project.filing_right_lost_at, "reason": event.reason if event else ""}
+
+
+@bp.post("/<int:project_id>/filing-right/restore")
+@login_required
+def restore_right(project_id: int):
+    """The manager gives the owner his 立项权 back (or reassigns instead)."""
+    project = access.get_visible_or_404(Project, project_id, current_user)
+    if not access.can_restore_filing_right(current_user, project):
+        abort(403)
+    form = RestoreRightForm()
+    if form.validate_on_submit():
+        try:
+            operations.restore_filing_right(current_user, project, form.reason.data)
+            flash(f"已恢复 {project.owner.name} 对本项目的立项权，跟进周期从今天重新计算", "success")
+            return redirect(url_for(".show", project_id=project.id))
+        except operations.OperationError as e:
+            form.reason.errors = [e.message]
+    return render_page("projects/show.html", **_show_context(project, StageForm(stage=project.stage),
+                                                             _reassign_form(project), restore_form=form)), 400
 
 
 @bp.post("/<int:project_id>/class/accept")

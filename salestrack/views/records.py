@@ -173,6 +173,9 @@ def _after_save(record, action: str):
 def new(project_id: int, sheet: str):
     project = access.get_visible_or_404(Project, project_id, current_user)
     spec = _spec_or_404(sheet)
+    if access.filing_right_lost(current_user, project):
+        flash("本项目的立项权已取消（超过跟进期限未跟进），不能填写新表单；请联系片区经理转交或恢复。", "error")
+        return redirect(url_for("projects.show", project_id=project.id))
     if not access.can_file_sheet(current_user, project):
         abort(403)
     if request.method == "GET":
