@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 
 from salestrack.formkit import registry
+from salestrack.process import STAGES
 from salestrack.formkit.kinds import KINDS
 from salestrack.formkit.spec import (Field, FormSpec, Section, Slot, Table, check_spec,
                                      parse_signer)
@@ -304,6 +305,24 @@ def test_header_slots_and_sources(spec):
         assert header.default == "today" and header.required
     assert [(s.label, s.signer) for s in spec.slots] == slots
     assert {f.key: f.source for f in spec.source_fields()} == sources
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.group], ids=lambda s: s.key)
+def test_a_sheet_is_offered_first_at_the_stage_of_its_toolkit_group(spec):
+    # paper-forms-toolkit.md Part 1: each group belongs to one stage (process.STAGES)
+    assert spec.stages == tuple(s.code for s in STAGES if s.group == spec.group)
+
+
+def test_the_two_printings_of_the_relationship_plan():
+    visit, evaluation = registry.get("relationship_plan"), registry.get("relationship_plan_b")
+    assert visit.title == evaluation.title == "强化客户关系计划表"
+    assert (visit.group, evaluation.group) == ("上门拜访型", "项目评估型")
+    a, b = ({c.key: c for c in spec.table("plans").columns} for spec in (visit, evaluation))
+    assert len(a) == len(b) == 8
+    assert set(a) & set(b) == {"role", "influence", "actions", "check"}  # shared columns keep shared keys
+    assert a["role"].kind == b["role"].kind == "contact"
+    assert set(a) - set(b) == {"competitor_relation", "competitor_activity", "customer_dept", "when"}
+    assert b["our_owner"].kind == "user" and b["schedule"].kind == "text" and a["when"].kind == "date"
 
 
 def test_sheet_specific_rules_from_the_paper():
