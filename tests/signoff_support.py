@@ -142,13 +142,14 @@ def fill(spec, w: World, **overrides) -> list[tuple[str, str]]:
 def editable_input(spec) -> tuple[str, callable]:
     """A typed text input to change (a field, else a table cell), and how to
     read its stored value back from the record's data."""
-    for item in spec.items():
-        if isinstance(item, Table):
-            col = next((c for c in item.columns if c.kind in ("text", "textarea")), None)
-            if col is not None:
-                return f"{item.key}-0-{col.key}", lambda data, t=item.key, c=col.key: data[t][0][c]
-        elif item.kind in ("text", "textarea") and not item.source:
-            return item.key, lambda data, k=item.key: data[k]
+    for kinds in (("text", "textarea"), ("contact",)):  # a person typed, not picked, is text too
+        for item in spec.items():
+            if isinstance(item, Table):
+                col = next((c for c in item.columns if c.kind in kinds), None)
+                if col is not None:
+                    return f"{item.key}-0-{col.key}", lambda data, t=item.key, c=col.key: data[t][0][c]
+            elif item.kind in kinds and not item.source:
+                return item.key, lambda data, k=item.key: data[k]
     raise AssertionError(f"{spec.key} has nothing to type in")
 
 

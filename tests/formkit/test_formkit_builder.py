@@ -7,6 +7,7 @@ from werkzeug.datastructures import MultiDict
 from formkit_samples import FILE_NAMES, USER_NAMES, USERS, filled, first_of_kind
 from salestrack.formkit import (build_form, errors, fill_sources, form_data, printable, registry,
                                 validate_field)
+from salestrack.formkit.builder import NEED_A_ROW
 from salestrack.formkit.spec import Table
 
 SPECS = registry.all_specs()
@@ -166,17 +167,22 @@ def test_negative_money_is_refused(spec):
 @pytest.mark.parametrize("spec", SPECS, ids=ids)
 def test_required_fields_are_enforced_except_in_drafts(spec):
     required = [f for f in spec.fields() if f.required]
-    assert required, "a clerk refuses a sheet with nothing required"
+    tables = [t for t in spec.tables() if t.required]  # a sheet that is one table needs a row of it
+    assert required or tables, "a clerk refuses a sheet with nothing required"
     formdata, _, _ = filled(spec)
     for field in required:
         formdata.setlist(field.key, [""])
+    for table in tables:
+        for name in [k for k in formdata if k.startswith(f"{table.key}-")]:
+            formdata.setlist(name, [""])
     form, ok = submit(spec, formdata)
     assert not ok
-    assert errors(form) == {f.key: ["此项为必填项"] for f in required}
+    assert errors(form) == {**{f.key: ["此项为必填项"] for f in required}, **{t.key: [NEED_A_ROW] for t in tables}}
 
     draft, ok = submit(spec, formdata, draft=True)
     assert ok, errors(draft)
     assert all(form_data(spec, draft)[f.key] is None for f in required)
+    assert all(form_data(spec, draft)[t.key] == [] for t in tables)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=ids)

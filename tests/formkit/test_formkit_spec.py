@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 
 from salestrack.formkit import registry
+from salestrack.process import STAGES
 from salestrack.formkit.kinds import KINDS
 from salestrack.formkit.spec import (Field, FormSpec, Section, Slot, Table, check_spec,
                                      parse_signer)
@@ -102,6 +103,74 @@ PAPER = {
         ("职务", "title", "text"), ("影响力", "influence", "choice"), ("个人特征", "traits", "text"),
         ("意见", "opinion", "textarea"), ("关注焦点", "focus", "textarea"),
     ],
+    # The sheets of the toolkit's later groups (paper-forms-toolkit.md, Part 1).
+    "purchase_process": [
+        ("步骤", "step", "int"), ("采购过程", "activity", "text"), ("采购负责人", "owner", "contact"),
+        ("职位", "title", "text"), ("考虑因素", "criteria", "textarea"),
+    ],
+    "buying_roles": [
+        ("姓名", "person", "contact"), ("职务", "level", "choice"), ("科室", "dept", "choice"),
+        ("角色", "role", "choice"), ("态度", "attitude", "choice"), ("联系", "closeness", "choice"),
+    ],
+    "relationship_plan": [
+        ("日期", "date", "date"), ("与项目有关的角色", "role", "contact"), ("推动的影响力", "influence", "text"),
+        ("和竞争同业间的关系", "competitor_relation", "text"), ("竞争同业间的活动情况", "competitor_activity", "text"),
+        ("所在客户的科室", "customer_dept", "text"), ("强化对策", "actions", "textarea"), ("时间", "when", "date"),
+        ("检查对策", "check", "textarea"),
+    ],
+    "showcase_plan": [
+        ("客户名称", "customer_name", "text"), ("客户编号", "customer_no", "text"), ("项目名称", "project_name", "text"),
+        ("交流目的", "purpose", "textarea"),
+        ("姓名", "name", "contact"), ("部门", "dept", "text"), ("职位", "title", "text"),
+        ("沟通风格", "comm_style", "text"), ("管理风格", "mgmt_style", "text"), ("关心问题", "concerns", "text"),
+        ("姓名", "name", "user"), ("部门", "dept", "text"), ("职位", "title", "text"),
+        ("承担角色", "role", "text"), ("针对关键人", "counterpart", "contact"), ("要解决的问题", "issues", "text"),
+        ("交流议程", "agenda", "textarea"), ("存在的问题或障碍", "obstacles", "textarea"),
+        ("给客户带来的价值", "value", "textarea"), ("可能存在的问题", "risks", "textarea"), ("优势", "strengths", "textarea"),
+        ("如出现问题该如何处理", "contingency", "textarea"), ("交流达成目标", "target", "textarea"),
+    ],
+    "showcase_summary": [
+        ("日期", "date", "date"), ("客户名称", "customer_name", "text"), ("客户编号", "customer_no", "text"),
+        ("项目名称", "project_name", "text"), ("交流时间", "held_on", "date"), ("交流地点", "place", "text"),
+        ("联系人姓名", "contact", "contact"), ("部门与职位", "contact_dept_title", "text"),
+        ("电话号码", "contact_phone", "text"), ("方案演示", "presenter", "text"), ("所属部门", "presenter_dept", "text"),
+        ("演示情况", "demo_notes", "textarea"), ("方面", "aspect", "text"), ("我方建议", "our_advice", "textarea"),
+        ("客户建议", "customer_advice", "textarea"), ("重要的资料、资源的协助", "resources_needed", "textarea"),
+        ("竞争对手", "name", "text"), ("优势", "strengths", "textarea"), ("劣势", "weaknesses", "textarea"),
+        ("改进措施", "improvements", "textarea"), ("建议", "suggestions", "textarea"),
+    ],
+    "proposal": [
+        ("填写日期", "date", "date"), ("客户名称", "customer_name", "text"), ("客户编号", "customer_no", "text"),
+        ("项目名称", "project_name", "text"), ("背景介绍", "background", "textarea"), ("项目目的", "purpose", "textarea"),
+        ("项目范围及工作成果", "scope_deliverables", "textarea"), ("具体工作安排", "work_plan", "textarea"),
+        ("费用说明", "fees", "textarea"), ("付款方式", "payment_terms", "textarea"),
+        ("售后服务说明", "after_sales", "textarea"), ("客户的一些特殊要求", "special_requirements", "textarea"),
+    ],
+    "relationship_plan_b": [
+        ("日期", "date", "date"), ("客户角色", "role", "contact"), ("推动的影响力", "influence", "text"),
+        ("和竞争同业间之前的关系", "competitor_relation_before", "text"),
+        ("和竞争同业间发展的关系", "competitor_relation_trend", "text"), ("本公司对应的负责人员", "our_owner", "user"),
+        ("强化对策", "actions", "textarea"), ("时间表", "schedule", "text"), ("检查对策", "check", "textarea"),
+    ],
+    "negotiation_plan": [
+        ("客户名称", "customer_name", "text"), ("客户编号", "customer_no", "text"), ("项目名称", "project_name", "text"),
+        ("姓名", "name", "user"), ("职位", "title", "text"), ("职责", "duty", "text"),
+        ("联系方式", "contact_info", "text"), ("姓名", "name", "contact"), ("职位", "title", "text"),
+        ("职责", "duty", "text"), ("联系方式", "contact_info", "text"), ("合作谈判目标", "goal", "textarea"),
+        ("合作谈判推进进度表", "schedule", "textarea"), ("合同样本", "contract_sample", "files"),
+        ("项目经理及成员安排", "pm_and_team", "textarea"), ("合同工作范围", "scope", "textarea"),
+        ("产品策略与产品配置", "product_strategy", "textarea"), ("总价和分价格策略", "pricing", "textarea"),
+        ("价格折让策略", "discount_strategy", "textarea"), ("价格底限", "price_floor", "text"),
+        ("付款方式", "payment_terms", "textarea"), ("处罚方式", "penalties", "textarea"),
+        ("阶段验收标准", "acceptance", "textarea"), ("知识产权约定", "ip_terms", "textarea"), ("其他", "other", "textarea"),
+    ],
+    "negotiation_log": [
+        ("日期", "date", "date"), ("客户名称", "customer_name", "text"), ("客户编号", "customer_no", "text"),
+        ("项目名称", "project_name", "text"), ("谈判次数", "round", "int"), ("负责人", "lead", "user"),
+        ("参与人员", "our_people", "text"), ("客户谈判人", "customer_people", "contact"), ("日期", "date", "date"),
+        ("主要成果", "outcome", "textarea"), ("条款修改意见", "clause_changes", "textarea"),
+        ("修改负责人", "change_owner", "user"), ("其他信息", "other", "textarea"),
+    ],
 }
 
 CHOICES = {
@@ -118,7 +187,16 @@ CHOICES = {
 }
 TABLE_CHOICES = {
     ("customer_feedback", "respondents", "influence"): ("一般成员", "核心成员", "组织者", "决策者"),
+    ("buying_roles", "people", "level"): ("操作层", "管理层", "决策层"),
+    ("buying_roles", "people", "dept"): ("财务", "采购", "使用", "技术"),
+    ("buying_roles", "people", "role"): ("发起者", "设计者", "决策者", "使用者", "评估者"),
+    ("buying_roles", "people", "attitude"): ("支持者", "中立者", "反对者"),
+    ("buying_roles", "people", "closeness"): ("密切", "频繁", "疏远", "未联系"),
 }
+
+REVIEW = ("业务经理/组长审阅", "team_manager")
+PROJECT_SOURCES = {"customer_name": "customer.name", "customer_no": "customer.customer_no",
+                   "project_name": "project.name"}
 
 # key: (prefix, author label, header date label, slots as (label, signer), sources)
 SHEETS = {
@@ -154,6 +232,16 @@ SHEETS = {
                            ("技术总监/项目总监意见", "chosen:implementation")],
                           {"customer_name": "customer.name", "customer_no": "customer.customer_no",
                            "project_name": "project.name"}),
+    # No signature printed: the area manager reviews, as on 电话记录表 (sales-process.md).
+    "purchase_process": ("CG", "填写人", None, [REVIEW], {}),
+    "buying_roles": ("JS", "填写人", None, [REVIEW], {}),
+    "relationship_plan": ("QH", "填写人", "日期", [REVIEW], {}),
+    "showcase_plan": ("ZSJ", "填写人", None, [REVIEW], PROJECT_SOURCES),
+    "showcase_summary": ("ZSZ", "项目经理", "日期", [("领导签字", "team_manager")], PROJECT_SOURCES),
+    "proposal": ("FA", "填写人", "填写日期", [REVIEW], PROJECT_SOURCES),
+    "relationship_plan_b": ("QHB", "填写人", "日期", [REVIEW], {}),
+    "negotiation_plan": ("TPJ", "填写人", None, [REVIEW], PROJECT_SOURCES),
+    "negotiation_log": ("TPL", "填写人", "日期", [REVIEW], PROJECT_SOURCES),
 }
 
 SPECS = registry.all_specs()
@@ -217,6 +305,24 @@ def test_header_slots_and_sources(spec):
         assert header.default == "today" and header.required
     assert [(s.label, s.signer) for s in spec.slots] == slots
     assert {f.key: f.source for f in spec.source_fields()} == sources
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.group], ids=lambda s: s.key)
+def test_a_sheet_is_offered_first_at_the_stage_of_its_toolkit_group(spec):
+    # paper-forms-toolkit.md Part 1: each group belongs to one stage (process.STAGES)
+    assert spec.stages == tuple(s.code for s in STAGES if s.group == spec.group)
+
+
+def test_the_two_printings_of_the_relationship_plan():
+    visit, evaluation = registry.get("relationship_plan"), registry.get("relationship_plan_b")
+    assert visit.title == evaluation.title == "强化客户关系计划表"
+    assert (visit.group, evaluation.group) == ("上门拜访型", "项目评估型")
+    a, b = ({c.key: c for c in spec.table("plans").columns} for spec in (visit, evaluation))
+    assert len(a) == len(b) == 8
+    assert set(a) & set(b) == {"role", "influence", "actions", "check"}  # shared columns keep shared keys
+    assert a["role"].kind == b["role"].kind == "contact"
+    assert set(a) - set(b) == {"competitor_relation", "competitor_activity", "customer_dept", "when"}
+    assert b["our_owner"].kind == "user" and b["schedule"].kind == "text" and a["when"].kind == "date"
 
 
 def test_sheet_specific_rules_from_the_paper():

@@ -36,7 +36,7 @@ def stress_record(spec, rows: int = 40, text_chars: int = 10_000) -> dict:
     def value(field, i=0, cell=False):
         if field.kind == "textarea":
             return f"{RARE}，第 {i + 1} 次电话沟通，客户同意安排技术交流。" if cell else long_text
-        if field.kind == "text":
+        if field.kind in ("text", "contact"):  # a person typed, not picked, is text
             return "0510-85216688" if field.print_as == "unbroken" else f"{RARE} {i + 1}"
         return SAMPLE_VALUES.get(field.kind, lambda f, i: None)(field, i)
     data = {}
@@ -89,15 +89,17 @@ def test_a_document_with_an_unprintable_character_is_never_sealed(seal):
     assert "U+F0001" in str(caught.value)
 
 
-def _first_text_input(spec):
+def _first_text_input(spec, kinds=("text", "textarea")):
+    """The first typed input of the sheet; a person's name typed in a contact
+    input when the sheet has no other (客户内部与采购有关人的角色与态度)."""
     for item in spec.items():
         if isinstance(item, Table):
             for col in item.columns:
-                if col.kind in ("text", "textarea"):
+                if col.kind in kinds:
                     return f"{item.key}-0-{col.key}"
-        elif item.kind in ("text", "textarea") and not item.source:
+        elif item.kind in kinds and not item.source:
             return item.key
-    return None
+    return None if "contact" in kinds else _first_text_input(spec, ("contact",))
 
 
 @pytest.mark.parametrize("action", ["draft", "submit"])

@@ -73,6 +73,27 @@ def test_a_long_row_starts_on_the_page_where_the_table_is(tmp_path):
     assert "长行开始" in squeeze(pdf_text(body, tmp_path, first=1, last=1)), "the long row moved to the next page"
 
 
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.tables()], ids=lambda s: s.key)
+def test_a_row_of_short_cells_is_never_cut_between_two_pages(spec, tmp_path):
+    """Thirty rows of short cells (a two-line 强化对策 …) run over several
+    pages: every row is printed whole on one page."""
+    record = stress_record(spec, rows=30, text_chars=50)
+    marks = {}  # (table, row) → the texts of its cells
+    for table in spec.tables():
+        typed = [c for c in table.columns if c.kind in ("text", "textarea", "contact")]
+        for i, row in enumerate(record["data"][table.key]):
+            for col in typed:
+                row[col.key] = f"{table.key[:3]}R{i:02d}{col.key[:4]}" + ("\n第二段说明。" if col.kind == "textarea" else "")
+            marks[(table.key, i)] = [squeeze(row[col.key]) for col in typed]
+    body = pdf.render_pdf(printable(spec, record))
+    pages = int(re.search(r"^Pages:\s+(\d+)", pdf_info(body, tmp_path), re.M).group(1))
+    assert pages > 1, "the rows fit one page: nothing to check"
+    texts = [squeeze(pdf_text(body, tmp_path, first=n, last=n)) for n in range(1, pages + 1)]
+    cut = [row for row, cells in marks.items()
+           if not any(all(cell in text for cell in cells) for text in texts)]
+    assert cut == [], f"rows cut between pages: {cut}"
+
+
 def test_customer_info_prints_the_record_keeping_labels_once_in_paper_order(app, factory, tmp_path):
     from salestrack.printing import print_document
     from tests.archive_helpers import approve, file_sheet, make_people
