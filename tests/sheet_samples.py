@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from salestrack.extensions import db
+from salestrack.formkit import scoring
 from salestrack.formkit.spec import FormSpec, Table
 from salestrack.models import Record
-from tests.formkit.formkit_samples import sample
+from tests.formkit.formkit_samples import row_count, sample, scoring_cell
 
 NOTE = "参加展会布展"
 # Small real files: a one-page PDF and a 1×1 PNG.
@@ -84,10 +85,11 @@ def filled(spec: FormSpec, people: dict, sources: dict, rows: int = 2) -> Filled
     for item in spec.items():
         if isinstance(item, Table):
             out.stored[item.key], out.shown[item.key] = [], []
-            for index in range(rows):
+            n = row_count(item, rows)
+            for index in range(n):
                 cells, texts = {}, []
                 for col in item.columns:
-                    values, stored, shown = value_for(col, people, index)
+                    values, stored, shown = scoring_cell(item, col, index, n) or value_for(col, people, index)
                     name = f"{item.key}-{index}-{col.key}"
                     out.pairs += [(name, v) for v in values]
                     if col.has_other:
@@ -96,6 +98,7 @@ def filled(spec: FormSpec, people: dict, sources: dict, rows: int = 2) -> Filled
                     texts.append(shown)
                 out.stored[item.key].append(cells)
                 out.shown[item.key].append(texts)
+            out.stored.update(scoring.table_computed(item, out.stored[item.key]))
         elif item.source:
             value = sources.get(item.source)
             out.stored[item.key] = value
