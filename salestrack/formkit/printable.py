@@ -57,7 +57,8 @@ def _item(item, data: dict, names: dict) -> dict:
                 if isinstance(row, dict)]
         widths, classes = column_layout(item)
         return {"type": "table", "key": item.key, "label": item.label,
-                "columns": column_heads(item, data), "widths": widths, "classes": classes,
+                "columns": [col.label for col in item.columns], "parties": parties(item, data),
+                "widths": widths, "classes": classes,
                 "rows": [[display(col, row.get(col.key), **names) for col in item.columns] for row in rows],
                 "groups": row_groups(item, len(rows)), "footer": footer(item, data)}
     out = {"type": "field", "key": item.key, "label": item.label,
@@ -68,15 +69,15 @@ def _item(item, data: dict, names: dict) -> dict:
     return out
 
 
-def column_heads(table: Table, data: dict) -> list[str]:
-    """Column labels; a score column names its party when the sheet does
-    (A竞争对手（华为）)."""
-    heads = []
+def parties(table: Table, data: dict) -> list[str]:
+    """Per column, the party a score column is about as the sheet names it
+    (A竞争对手 → 华为), printed after the column's label; '' elsewhere."""
+    out = []
     for col in table.columns:
         party = data.get(col.party) if col.party else None
         party = party.get("name") if isinstance(party, dict) else party
-        heads.append(f"{col.label}（{party}）" if isinstance(party, str) and party.strip() else col.label)
-    return heads
+        out.append(party.strip() if isinstance(party, str) else "")
+    return out
 
 
 def row_groups(table: Table, count: int) -> list[str]:

@@ -310,7 +310,8 @@ def row(sheet: str, table: str):
     pointing at the row after it."""
     spec = _spec_or_404(sheet)
     try:
-        spec.table(table)
+        if not spec.table(table).add_rows:  # only the paper's preprinted rows
+            abort(404)
     except KeyError:
         abort(404)
     index = request.args.get("index", 0, type=int) or 0
