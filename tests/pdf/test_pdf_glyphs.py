@@ -92,8 +92,9 @@ def test_a_document_with_an_unprintable_character_is_never_sealed(seal):
 def _first_text_input(spec):
     for item in spec.items():
         if isinstance(item, Table):
+            printed = item.label_column if item.fixed(0) and not item.fixed(0).typed else None
             for col in item.columns:
-                if col.kind in ("text", "textarea"):
+                if col.kind in ("text", "textarea") and col.key != printed:  # a preprinted label is not typed
                     return f"{item.key}-0-{col.key}"
         elif item.kind in ("text", "textarea") and not item.source:
             return item.key
