@@ -1,5 +1,7 @@
 """Realistic filled-in values for every field kind, with what the engine
 should store and print for them."""
+from fractions import Fraction
+
 from werkzeug.datastructures import MultiDict
 
 from salestrack.formkit import scoring
@@ -144,3 +146,13 @@ def first_of_kind(spec, kind: str) -> tuple[str, Field] | None:
         elif item.kind == kind and not item.source:
             return item.key, item
     return None
+
+
+def exact_total(weights, scores) -> str:
+    """Σ w/100 × s by exact fractions (weights in percent, scores; texts or
+    numbers, None for no score), rounded half up to two decimals: the
+    reference the scoring tests hold the page, the server and the PDF to."""
+    total = sum((Fraction(w) / 100 * Fraction(s) for w, s in zip(weights, scores, strict=True) if s is not None),
+                Fraction(0))
+    hundredths = (total * 100 + Fraction(1, 2)).__floor__()
+    return f"{hundredths // 100}.{hundredths % 100:02d}"

@@ -3,14 +3,12 @@ stay the paper's, the weights of a submitted sheet add up to 100 % (refused
 next to the 权重 column otherwise, what was typed kept), each party's total is
 Σ 权重 × 评分 rounded half up to two decimals, and 级别 follows the
 configured thresholds."""
-from fractions import Fraction
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from formkit_samples import USERS, filled
+from formkit_samples import USERS, exact_total, filled
 from salestrack.formkit import build_form, errors, form_data, printable, registry
 from salestrack.formkit.scoring import grade, percent_text, score_text
 from salestrack.formkit.spec import Field, FormSpec, Grade, Row, Section, Table, check_spec
@@ -98,14 +96,6 @@ def test_no_row_is_added_where_the_paper_preprints_them_all(spec):
     form, ok, data = submit(spec, formdata)
     assert ok, errors(form)
     assert len(data[table.key]) == len(table.rows) == len(form[table.key].entries)
-
-
-def exact_total(weights, scores) -> str:
-    """Σ w/100 × s by exact fractions, rounded half up to two decimals."""
-    total = sum((Fraction(w) / 100 * Fraction(s) for w, s in zip(weights, scores, strict=True) if s is not None),
-                Fraction(0))
-    hundredths = (total * 100 + Fraction(1, 2)).__floor__()
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
 def split_100(draw, n: int) -> list[str]:
