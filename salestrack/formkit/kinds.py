@@ -292,6 +292,17 @@ class PercentKind(Kind):
         return widgets.TextInput()
 
 
+class ScoreInput(widgets.TextInput):
+    """A text input for a score that says its scale (1–5) where a phone
+    hides the column heads, and brings up the decimal keypad."""
+
+    def __call__(self, field, **kwargs):
+        low, high = getattr(field, "spec_field", None) and field.spec_field.scale or (0, 100)
+        kwargs.setdefault("placeholder", f"{low}–{high}")
+        kwargs.setdefault("inputmode", "decimal")
+        return super().__call__(field, **kwargs)
+
+
 class ScoreKind(Kind):
     """A score given to one party for one criterion: a number with at most
     two decimals within the field's scale (default 0-100)."""
@@ -310,7 +321,7 @@ class ScoreKind(Kind):
         return int(number) if number == number.to_integral_value() else float(number)
 
     def widget(self, field):
-        return widgets.TextInput()
+        return ScoreInput()
 
 
 class ChoiceKind(Kind):
