@@ -1,6 +1,7 @@
 """Default settings. Every one can be overridden by an environment variable of
 the same name prefixed SALESTRACK_ (or DATABASE_URL / SECRET_KEY), or by
 instance/config.py."""
+import json
 import os
 
 # Follow-up discipline (sales-process.md): days between follow-up sheets per
@@ -68,6 +69,11 @@ class Defaults:
     # The address printed in final PDFs' QR codes and mails. Unset: the served
     # request's own address (a warning at start in production).
     BASE_URL = ""
+    # 级别 of a weighted total (客户综合评估): {grade setting: [[minimum total,
+    # label], …]}, e.g. {"customer_grade": [[4, "VIP"], [3, "重要"], [0, "一般"]]};
+    # the paper prints no thresholds, so 级别 stays blank until set here
+    # (instance/config.py, or SALESTRACK_GRADE_THRESHOLDS as JSON).
+    GRADE_THRESHOLDS: dict = {}
     DEMO_PASSWORD = "demo"  # nosec B105 # the demo accounts' documented password (README)
 
 
@@ -87,6 +93,8 @@ def from_environment() -> dict:
                     out[name] = value.strip().lower() in ("1", "true", "yes", "on")
                 elif isinstance(default, int):
                     out[name] = int(value)
+                elif isinstance(default, dict):
+                    out[name] = json.loads(value)
                 else:
                     out[name] = value
     return out

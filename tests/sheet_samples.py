@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from salestrack.extensions import db
+from salestrack.formkit import scoring
 from salestrack.formkit.spec import FormSpec, Table
 from salestrack.models import Record
-from tests.formkit.formkit_samples import sample
+from tests.formkit.formkit_samples import row_count, sample, scoring_cell
 
 NOTE = "参加展会布展"
 # Small real files: a one-page PDF and a 1×1 PNG.
@@ -84,10 +85,11 @@ def filled(spec: FormSpec, people: dict, sources: dict, rows: int = 2) -> Filled
     for item in spec.items():
         if isinstance(item, Table):
             out.stored[item.key], out.shown[item.key] = [], []
-            for index in range(rows):
+            n = row_count(item, rows)
+            for index in range(n):
                 cells, texts = {}, []
                 for col in item.columns:
-                    values, stored, shown = value_for(col, people, index)
+                    values, stored, shown = scoring_cell(item, col, index, n) or value_for(col, people, index)
                     name = f"{item.key}-{index}-{col.key}"
                     out.pairs += [(name, v) for v in values]
                     if col.has_other:
@@ -96,6 +98,7 @@ def filled(spec: FormSpec, people: dict, sources: dict, rows: int = 2) -> Filled
                     texts.append(shown)
                 out.stored[item.key].append(cells)
                 out.shown[item.key].append(texts)
+            out.stored.update(scoring.table_computed(item, out.stored[item.key]))
         elif item.source:
             value = sources.get(item.source)
             out.stored[item.key] = value
@@ -127,6 +130,7 @@ BAD = {
     "int": ("三", "请输入整数"),
     "money": ("12.345", "金额最多两位小数"),
     "percent": ("120", "百分比应在 0 到 100 之间"),
+    "score": ("3.333", "评分最多两位小数"),
     "choice": ("不存在的选项", "请从列表中选择"),
     "checks": ("不存在的选项", "请从列表中选择"),
     "user": ("999999", "请从列表中选择人员"),
@@ -142,6 +146,8 @@ def bad_inputs(spec: FormSpec) -> dict[str, tuple[str, str]]:
         if isinstance(item, Table):
             table_seen = set()
             for col in item.columns:
+                if col.key == item.label_column and item.fixed(1) and not item.fixed(1).typed:
+                    continue  # a preprinted row's label is the paper's, never typed
                 if col.kind in BAD and col.kind not in table_seen:
                     table_seen.add(col.kind)
                     out[f"{item.key}-1-{col.key}"] = BAD[col.kind]
@@ -227,9 +233,11 @@ def sheet_view(response) -> SheetView:
         label = el.xpath("./div[@class='paper-label']")[0].text_content().strip()
         labels.append(label)
         if "paper-table" in el.get("class"):
-            labels += [th.text_content().strip() for th in el.xpath(".//thead//th")]
+            # a column's label is the head's own text (a score column adds its party after it)
+            labels += [(th.text or "").strip() for th in el.xpath(".//thead//th")]
             tables[label] = [[td.text_content().strip() for td in tr.xpath("./td")]
-                             for tr in el.xpath(".//tbody/tr") if not tr.xpath("./td[@class='muted']")]
+                             for tr in el.xpath(".//tbody/tr")
+                             if not tr.xpath("./td[@class='muted']") and "row-group" not in (tr.get("class") or "")]
         else:
             fields.append((label, el.xpath("./div[contains(@class, 'paper-value')]")[0].text_content().strip()))
     return SheetView(header, fields, tables, labels)

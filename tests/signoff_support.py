@@ -13,6 +13,7 @@ from salestrack.extensions import db
 from salestrack.formkit import registry
 from salestrack.formkit.spec import Table, parse_signer
 from salestrack.models import Notification, Record, User
+from tests.formkit.formkit_samples import row_count, scoring_cell
 
 
 @dataclass
@@ -92,6 +93,8 @@ def field_value(field, w: World) -> list[str]:
         return ["128.50"]
     if kind == "percent":
         return ["35"]
+    if kind == "score":
+        return [str((field.scale or (0, 100))[1])]
     if kind == "choice":
         return [field.choices[0]]
     if kind == "checks":
@@ -126,11 +129,14 @@ def fill(spec, w: World, **overrides) -> list[tuple[str, str]]:
     pairs = []
     for item in spec.items():
         if isinstance(item, Table):
-            people = reviewers_for(spec, w) if item.key in tables else [None]
+            people = reviewers_for(spec, w) if item.key in tables else [None] * row_count(item, 1)
             for index, person in enumerate(people):
                 for col in item.columns:
+                    decided = scoring_cell(item, col, index, len(people))  # preprinted labels, weights to 100 %
                     if person is not None and col.key == tables[item.key]:
                         values = [str(person.id)]
+                    elif decided is not None:
+                        values = decided[0]
                     else:
                         values = field_value(col, w)
                     pairs += [(f"{item.key}-{index}-{col.key}", v) for v in values]
@@ -145,7 +151,8 @@ def editable_input(spec) -> tuple[str, callable]:
     for kinds in (("text", "textarea"), ("contact",)):  # a person typed, not picked, is text too
         for item in spec.items():
             if isinstance(item, Table):
-                col = next((c for c in item.columns if c.kind in kinds), None)
+                printed = item.label_column if item.fixed(0) and not item.fixed(0).typed else None
+                col = next((c for c in item.columns if c.kind in kinds and c.key != printed), None)
                 if col is not None:
                     return f"{item.key}-0-{col.key}", lambda data, t=item.key, c=col.key: data[t][0][c]
             elif item.kind in kinds and not item.source:

@@ -21,7 +21,7 @@ from tests.sheet_samples import (BAD, PDF_BYTES, PNG_BYTES, UPLOADS, count, file
                                  make_world, new_url, sheet_form, sheet_view, value_for)
 
 SPECS = registry.all_specs()
-TABLES = [(spec, table) for spec in SPECS for table in spec.tables()]
+TABLES = [(spec, table) for spec in SPECS for table in spec.tables() if table.add_rows]
 
 
 @pytest.fixture
@@ -162,12 +162,15 @@ def fragment(response):
 def test_add_a_row_returns_row_n_and_the_button_for_the_next(client, world, login, spec, table):
     login(world.rep)
     page = html(client.get(new_url(world.project, spec)))
+    first = len(table.rows) or table.start_rows  # a table of preprinted rows starts with them
     button = page.get_element_by_id(f"add-{table.key}")
-    assert button.get("hx-get") == f"/sheets/{spec.key}/rows/{table.key}?index={table.start_rows}"
+    assert button.get("hx-get") == f"/sheets/{spec.key}/rows/{table.key}?index={first}"
     assert (button.get("hx-target"), button.get("hx-swap")) == (f"#tbl-{table.key} tbody", "beforeend")
-    rows = page.xpath(f"//table[@id='tbl-{table.key}']/tbody/tr")
-    assert len(rows) == table.start_rows
-    assert all(r.xpath(".//button[@data-remove-row]") for r in rows)
+    rows = page.xpath(f"//table[@id='tbl-{table.key}']/tbody/tr[not(@class='row-group')]")
+    assert len(rows) == first
+    # a preprinted row cannot be deleted, an added one can
+    assert [bool(r.xpath(".//button[@data-remove-row]")) for r in rows] == [
+        table.fixed(i) is None for i in range(len(rows))]
     assert page.xpath("//script[contains(@src, 'htmx')]")
 
     response = client.get(f"/sheets/{spec.key}/rows/{table.key}?index=7")

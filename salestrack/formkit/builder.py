@@ -11,7 +11,7 @@ from wtforms import Form
 from wtforms.fields import FieldList, FormField
 from wtforms.utils import unset_value
 
-from . import kinds
+from . import kinds, scoring
 from .spec import OTHER_SUFFIX, Field, FormSpec, Table
 
 NEED_A_ROW = "请至少填写一行"
@@ -50,9 +50,28 @@ class RowList(FieldList):
         else:
             for row in rows:
                 self._add_entry(None, self._known_columns(row))
-        wanted = max(self.min_rows, self.table.start_rows if not self.entries else 0)
+        if not self.table.add_rows:
+            del self.entries[len(self.table.rows):]
+            self.last_index = len(self.entries) - 1
+        wanted = max(self.min_rows, len(self.table.rows) or (self.table.start_rows if not self.entries else 0))
+        if not self.table.add_rows:
+            wanted = len(self.table.rows)
         while len(self.entries) < wanted:
             self._add_entry(formdata)
+        self._label_fixed_rows()
+
+    def _label_fixed_rows(self):
+        """Preprinted rows carry the paper's label whatever was posted; a
+        typed one (其它) starts with it and keeps what the user wrote."""
+        for row, entry in zip(self.table.rows, self.entries, strict=False):
+            cell = entry.form[self.table.label_column]
+            if row.typed and (cell.process_errors or not kinds.is_empty(cell.data)):
+                continue
+            cell.data, cell.raw_data, cell.process_errors = row.label, None, []
+
+    def is_fixed(self, entry) -> bool:
+        """True for a row the paper preprints (kept even when its cells are blank)."""
+        return any(entry is fixed for fixed in self.entries[:len(self.table.rows)])
 
     def _compact_indices(self):
         """Renumbers rows 0, 1, 2 … so a form re-rendered after gaps (a row
@@ -76,15 +95,18 @@ class RowList(FieldList):
             return {}
         return {col.key: row[col.key] for col in self.table.columns if col.key in row}
 
-    @staticmethod
-    def row_is_blank(entry) -> bool:
-        return all(cell.is_blank for cell in entry.form)
+    def row_is_blank(self, entry) -> bool:
+        """Nothing typed in the row (a preprinted row's label does not count)."""
+        return all(cell.is_blank for cell in entry.form
+                   if not (cell.short_name == self.table.label_column and self.is_fixed(entry)))
 
     def filled_rows(self) -> list:
-        return [entry for entry in self.entries if not self.row_is_blank(entry)]
+        """The rows to store: every preprinted row, and the others not blank."""
+        return [entry for entry in self.entries if self.is_fixed(entry) or not self.row_is_blank(entry)]
 
     def validate(self, form, extra_validators=()):
         self.table_errors = []
+        self.column_errors: dict[str, list[str]] = {}
         for entry in self.entries:
             if self.row_is_blank(entry):
                 for cell in entry.form:
@@ -93,8 +115,26 @@ class RowList(FieldList):
                 entry.validate(form)
         if self.table.required and not self.draft and not self.filled_rows():
             self.table_errors.append(NEED_A_ROW)
-        self.errors = [entry.errors for entry in self.entries if entry.errors] + self.table_errors
+        if self.table.weights and not self.draft:
+            cells = [entry.form[self.table.weights] for entry in self.filled_rows()]
+            if not any(cell.errors for cell in cells):
+                total = scoring.weight_sum(self.table, [{self.table.weights: cell.data} for cell in cells])
+                if total != scoring.FULL:
+                    self.column_errors[self.table.weights] = [scoring.weights_message(total)]
+        self.errors = ([entry.errors for entry in self.entries if entry.errors] + self.table_errors
+                       + [m for messages in self.column_errors.values() for m in messages])
         return not self.errors
+
+    def stored_rows(self) -> list[dict]:
+        """The rows as they would be stored (see form_data), also for an
+        unvalidated form: the page's totals read what was typed and clean."""
+        return [{col.key: entry.form[col.key].data for col in self.table.columns} for entry in self.filled_rows()]
+
+    def computed(self, grade_thresholds=None) -> dict:
+        """This table's computed values (scoring.computed) for the rows as typed."""
+        if not self.table.computed_key:
+            return {}
+        return scoring.table_values(self.table, self.stored_rows(), grade_thresholds)
 
 
 def _row_form(table: Table, draft: bool, users, people=()) -> type[Form]:
@@ -142,18 +182,18 @@ def _int(value) -> int:
     return value if isinstance(value, int) and value > 0 else 0
 
 
-def form_data(spec: FormSpec, form: SheetForm) -> dict:
+def form_data(spec: FormSpec, form: SheetForm, grade_thresholds=None) -> dict:
     """The JSON to store: every typed field and table, source fields excluded
-    (fill_sources adds them), blank table rows dropped."""
+    (fill_sources adds them), blank table rows dropped (a preprinted row is
+    kept), and each scoring table's computed values (scoring.computed, its
+    级别 from `grade_thresholds`, the setting GRADE_THRESHOLDS)."""
     out = {}
     for item in spec.items():
         if isinstance(item, Table):
-            out[item.key] = [
-                {col.key: entry.form[col.key].data for col in item.columns}
-                for entry in form[item.key].filled_rows()
-            ]
+            out[item.key] = form[item.key].stored_rows()
         elif not item.source:
             out[item.key] = form[item.key].data
+    out.update(scoring.computed(spec, out, grade_thresholds))
     return out
 
 
@@ -164,6 +204,8 @@ def errors(form: SheetForm) -> dict[str, list[str]]:
         if isinstance(field, RowList):
             if field.table_errors:
                 out[field.name] = list(field.table_errors)
+            for column, messages in getattr(field, "column_errors", {}).items():
+                out[f"{field.name}-{column}"] = list(messages)
             for entry in field.entries:
                 for cell in entry.form:
                     if cell.errors:

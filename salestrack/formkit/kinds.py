@@ -9,6 +9,7 @@ Stored values (None when empty, for every kind):
   time            'HH:MM'        int       int
   money           '1234.50' (万元, exactly two decimals)
   percent         int, or float with at most two decimals, 0..100
+  score           int, or float with at most two decimals, within the field's scale
   choice          one of the choices
   checks          {'values': [choices in choice order], 'other': note}
   user            int user id    files     [attachment ids]
@@ -291,6 +292,38 @@ class PercentKind(Kind):
         return widgets.TextInput()
 
 
+class ScoreInput(widgets.TextInput):
+    """A text input for a score that says its scale (1–5) where a phone
+    hides the column heads, and brings up the decimal keypad."""
+
+    def __call__(self, field, **kwargs):
+        low, high = getattr(field, "spec_field", None) and field.spec_field.scale or (0, 100)
+        kwargs.setdefault("placeholder", f"{low}–{high}")
+        kwargs.setdefault("inputmode", "decimal")
+        return super().__call__(field, **kwargs)
+
+
+class ScoreKind(Kind):
+    """A score given to one party for one criterion: a number with at most
+    two decimals within the field's scale (default 0-100)."""
+    name = "score"
+
+    def clean(self, field, values, *, note=None, users=None):
+        text = _number_text(_first(values))
+        if not text:
+            return None
+        low, high = field.scale or (0, 100)
+        out_of_range = f"评分应在 {low} 到 {high} 之间"
+        number = _parse_decimal(text, not_number="请输入有效的评分", negative=out_of_range,
+                                too_precise="评分最多两位小数")
+        if not low <= number <= high:
+            raise Invalid(out_of_range)
+        return int(number) if number == number.to_integral_value() else float(number)
+
+    def widget(self, field):
+        return ScoreInput()
+
+
 class ChoiceKind(Kind):
     name = "choice"
 
@@ -452,7 +485,7 @@ def _lookup(mapping, key) -> str | None:
 
 KINDS = {kind.name: kind for kind in (
     Kind(), TextareaKind(), DateKind(), DateTimeKind(), TimeKind(), IntKind(),
-    MoneyKind(), PercentKind(), ChoiceKind(), ChecksKind(), UserKind(), FilesKind(), ContactKind())}
+    MoneyKind(), PercentKind(), ScoreKind(), ChoiceKind(), ChecksKind(), UserKind(), FilesKind(), ContactKind())}
 PEOPLE_LIST = "customer-people"  # id of the page's datalist of the customer's people
 
 

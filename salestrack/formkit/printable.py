@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from . import scoring
 from .kinds import checks_note, display
 from .spec import OTHER, FormSpec, Table
 
@@ -52,12 +53,14 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None) -> d
 
 def _item(item, data: dict, names: dict) -> dict:
     if isinstance(item, Table):
-        rows = data.get(item.key) if isinstance(data.get(item.key), list) else []
+        rows = [row for row in (data.get(item.key) if isinstance(data.get(item.key), list) else [])
+                if isinstance(row, dict)]
         widths, classes = column_layout(item)
         return {"type": "table", "key": item.key, "label": item.label,
-                "columns": [col.label for col in item.columns], "widths": widths, "classes": classes,
-                "rows": [[display(col, row.get(col.key), **names) for col in item.columns]
-                         for row in rows if isinstance(row, dict)]}
+                "columns": [col.label for col in item.columns], "parties": parties(item, data),
+                "widths": widths, "classes": classes,
+                "rows": [[display(col, row.get(col.key), **names) for col in item.columns] for row in rows],
+                "groups": row_groups(item, len(rows)), "footer": footer(item, data)}
     out = {"type": "field", "key": item.key, "label": item.label,
            "value": display(item, data.get(item.key), **names),
            "kind": item.kind, "wide": item.wide}
@@ -66,12 +69,58 @@ def _item(item, data: dict, names: dict) -> dict:
     return out
 
 
+def parties(table: Table, data: dict) -> list[str]:
+    """Per column, the party a score column is about as the sheet names it
+    (A竞争对手 → 华为), printed after the column's label; '' elsewhere."""
+    out = []
+    for col in table.columns:
+        party = data.get(col.party) if col.party else None
+        party = party.get("name") if isinstance(party, dict) else party
+        out.append(party.strip() if isinstance(party, str) else "")
+    return out
+
+
+def row_groups(table: Table, count: int) -> list[str]:
+    """Per row, the group label printed above it where a group begins (客户综合评估's
+    行业因素 …), else ''."""
+    out, last = [], ""
+    for index in range(count):
+        row = table.fixed(index)
+        group = row.group if row else ""
+        out.append(group if group and group != last else "")
+        last = group
+    return out
+
+
+def footer(table: Table, data: dict) -> list[dict]:
+    """The computed rows under a scoring table, as {'label', 'cells'} with one
+    cell per column: the total row (合计 / 综合评价: Σ 权重 and each party's
+    weighted total) and the 级别 row. Values are the ones stored with the
+    record; a sheet stored before they were computed gets them computed now."""
+    if not table.computed_key:
+        return []
+    values = data.get(table.computed_key)
+    if not isinstance(values, dict):
+        rows = data.get(table.key) if isinstance(data.get(table.key), list) else []
+        values = scoring.table_values(table, rows)
+    label_at = table.label_column or table.columns[0].key
+    rows = [(table.total_label, {table.weights: values.get("weights") or "",
+                                 **(values.get("totals") if isinstance(values.get("totals"), dict) else {})})]
+    if table.grade:
+        rows.append((table.grade.label, values.get("grades") if isinstance(values.get("grades"), dict) else {}))
+    out = []
+    for label, cells in rows:
+        line = [label if col.key == label_at else str(cells.get(col.key) or "") for col in table.columns]
+        out.append({"label": label, "cells": line, "label_at": [c.key for c in table.columns].index(label_at)})
+    return out
+
+
 # Relative printed width of a table column by the kind of its content: 序号
 # narrow, dates and times wide enough not to break, free text widest.
-COLUMN_WEIGHTS = {"int": 3.5, "time": 5.5, "date": 9, "datetime": 10, "money": 8, "percent": 5.5,
+COLUMN_WEIGHTS = {"int": 3.5, "time": 5.5, "date": 9, "datetime": 10, "money": 8, "percent": 5.5, "score": 6,
                   "choice": 8, "checks": 12, "user": 7, "files": 12, "text": 9, "textarea": 20}
 PRINT_AS_WEIGHTS = {"narrow": 3.5, "unbroken": 12, "wide": 20}
-UNBROKEN_KINDS = {"int", "time", "date", "money", "percent"}
+UNBROKEN_KINDS = {"int", "time", "date", "money", "percent", "score"}
 
 
 def column_layout(table: Table) -> tuple[list[float], list[str]]:

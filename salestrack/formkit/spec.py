@@ -10,7 +10,9 @@ from ..process import GROUPS, ROLE_CODES, STAGE_BY_CODE
 
 MONEY_UNIT = "万元"  # every money field of every sheet is in 10 000 yuan
 KINDS = ("text", "textarea", "date", "datetime", "time", "int", "money",
-         "percent", "choice", "checks", "user", "files", "contact")
+         "percent", "score", "choice", "checks", "user", "files", "contact")
+WEIGHT_TOTAL = 100  # 权重 of a weighted table add up to 100 % (客户综合评估, 关键采购标准清单)
+COMPUTED_SUFFIX = "_computed"  # data[<table>_computed]: the table's computed values, stored with the record
 SOURCES = ("customer.name", "customer.customer_no", "project.name",
            "contract.contract_name", "contract.contract_no")
 PREFILL_CUSTOMER = "customer."
@@ -60,9 +62,16 @@ class Field:
     # printable.column_layout): "unbroken" (a phone number: never split),
     # "narrow" (序号-like) or "wide" (free text).
     print_as: str | None = None
+    # A score column: the lowest and highest score the paper allows (竞争对手分析表's
+    # 标准(1-5) is (1, 5)); None allows 0-100.
+    scale: tuple[int, int] | None = None
+    # A score column of a weighted table: the key of the sheet's field that
+    # names the compared party (A竞争对手 → 华为), shown in the column's head.
+    party: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "choices", _tuple(self.choices))
+        object.__setattr__(self, "scale", _tuple(self.scale))
         object.__setattr__(self, "prefill_map", _tuple(self.prefill_map))
 
     @property
@@ -79,18 +88,66 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Row:
+    """A row the paper preprints (评估指标 产品质量 …). `group` is the group
+    label printed above it (客户综合评估's 行业因素); `typed` lets the user
+    write the label over the printed one (影响因素分析表's 其它)."""
+    key: str
+    label: str
+    group: str = ""
+    typed: bool = False
+
+
+@dataclass(frozen=True)
+class Grade:
+    """级别: a label for a weighted total, from the thresholds kept in the
+    setting GRADE_THRESHOLDS[setting] ([minimum total, label] pairs); blank
+    while none are configured (paper-forms-toolkit.md, 9)."""
+    label: str
+    label_en: str
+    setting: str
+
+
+@dataclass(frozen=True)
 class Table:
     """A repeating table: rows of the same columns, as many as needed.
-    required=True means a submitted sheet needs at least one filled row."""
+    required=True means a submitted sheet needs at least one filled row.
+
+    A scoring table adds: `rows`, the rows the paper preprints (always shown,
+    their label in column `label_column`, never typed unless Row.typed), and
+    `add_rows`, whether rows may be added after them; `weights`, the key of
+    the 权重 column whose values must total 100 % on a submitted sheet;
+    `scores`, the score columns (one per compared party), each weighted into
+    a total; `total_label` heads the row of computed totals (合计, 综合评价)
+    and `grade` the row of 级别. Computed values are stored with the record
+    under `<key>_computed` (scoring.computed)."""
     key: str
     label: str
     label_en: str
     columns: tuple[Field, ...]
     start_rows: int = 3
     required: bool = False
+    rows: tuple[Row, ...] = ()
+    label_column: str | None = None
+    add_rows: bool = True
+    weights: str | None = None
+    scores: tuple[str, ...] = ()
+    total_label: str | None = None
+    grade: Grade | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "columns", _tuple(self.columns))
+        object.__setattr__(self, "rows", _tuple(self.rows))
+        object.__setattr__(self, "scores", _tuple(self.scores))
+
+    @property
+    def computed_key(self) -> str | None:
+        """The data key its computed values are stored under, or None."""
+        return self.key + COMPUTED_SUFFIX if self.total_label else None
+
+    def fixed(self, index: int) -> Row | None:
+        """The preprinted row at this position, or None for an added row."""
+        return self.rows[index] if 0 <= index < len(self.rows) else None
 
     def column(self, key: str) -> Field:
         for col in self.columns:
@@ -267,6 +324,13 @@ def check_spec(spec: FormSpec) -> None:
             else:
                 fail(f"section item {item!r} is neither Field nor Table")
             _claim(keys, item, fail)
+            if isinstance(item, Table) and item.computed_key:
+                _claim(keys, Field(item.computed_key, item.total_label, "", "text"), fail)
+    for table in spec.tables():
+        for col in table.columns:
+            if col.party is not None and (col.party not in keys or not any(
+                    f.key == col.party and f.kind in ("text", "contact") for f in spec.fields())):
+                fail(f"table {table.key!r}: party {col.party!r} of {col.key!r} names no text field of the sheet")
 
     if not isinstance(spec.slots, tuple) or not all(isinstance(s, Slot) for s in spec.slots):
         fail("slots must be a tuple of Slot")
@@ -335,6 +399,44 @@ def _check_table(table: Table, fail) -> None:
             fail(f"table {table.key!r}: columns must be Field")
         _check_field(col, fail, in_table=True)
         _claim(seen, col, fail)
+    _check_scoring(table, fail)
+
+
+def _check_scoring(table: Table, fail) -> None:
+    """The preprinted rows, 权重 column, score columns and computed rows of a table."""
+    where = f"table {table.key!r}"
+    kinds = {col.key: col.kind for col in table.columns}
+    if not isinstance(table.rows, tuple) or not all(isinstance(r, Row) for r in table.rows):
+        fail(f"{where}: rows must be a tuple of Row")
+    row_keys = [r.key for r in table.rows]
+    if len(set(row_keys)) != len(row_keys):
+        fail(f"{where}: duplicate row keys")
+    for row in table.rows:
+        _check_key(row.key, fail)
+        if not isinstance(row.label, str) or not row.label.strip() or not isinstance(row.group, str):
+            fail(f"{where}: row {row.key!r} needs a label")
+    if table.rows:
+        if kinds.get(table.label_column) != "text":
+            fail(f"{where}: preprinted rows need label_column, a text column for their labels")
+        if table.required:
+            fail(f"{where}: a table with preprinted rows is never empty; required makes no sense")
+    elif table.label_column is not None or not table.add_rows:
+        fail(f"{where}: label_column and add_rows=False are for preprinted rows")
+    if table.weights is not None and kinds.get(table.weights) != "percent":
+        fail(f"{where}: weights must name a percent column")
+    if not isinstance(table.scores, tuple) or any(kinds.get(k) != "score" for k in table.scores):
+        fail(f"{where}: scores must name score columns")
+    if table.scores and table.weights is None:
+        fail(f"{where}: scores are weighted by a weights column")
+    if table.total_label is not None and table.weights is None:
+        fail(f"{where}: total_label needs a weights column")
+    if table.total_label is not None and (not isinstance(table.total_label, str) or not table.total_label.strip()):
+        fail(f"{where}: total_label must be text")
+    if table.grade is not None:
+        if not isinstance(table.grade, Grade) or not table.scores or table.total_label is None:
+            fail(f"{where}: grade needs score columns and a total row")
+        if not isinstance(table.grade.setting, str) or not _KEY.fullmatch(table.grade.setting):
+            fail(f"{where}: grade setting must be a lower-case name")
 
 
 def _check_field(field: Field, fail, *, in_table: bool) -> None:
@@ -355,6 +457,15 @@ def _check_field(field: Field, fail, *, in_table: bool) -> None:
         fail(f"{where}: only choice and checks take choices")
     if field.role is not None and (field.kind != "user" or field.role not in ROLE_CODES):
         fail(f"{where}: role must be a known role code on a user field")
+    if field.scale is not None:
+        if field.kind != "score":
+            fail(f"{where}: scale is for score fields")
+        if (not isinstance(field.scale, tuple) or len(field.scale) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in field.scale)
+                or not 0 <= field.scale[0] < field.scale[1] <= 100):
+            fail(f"{where}: scale must be (lowest, highest) integers within 0-100")
+    if field.party is not None and (field.kind != "score" or not in_table):
+        fail(f"{where}: party is for score columns")
     if field.print_as not in (None, "unbroken", "narrow", "wide"):
         fail(f"{where}: print_as must be 'unbroken', 'narrow' or 'wide'")
     if field.source is not None:

@@ -111,6 +111,7 @@ def _render_form(spec, form, project, record=None, status=200, conflict=None, st
     return render_page("records/edit.html", spec=spec, form=form, project=project, record=record, cleared=cleared,
                        people=people, can_add_people=access.can_edit_customer(current_user, project.customer),
                        sources=source_context(project), files=_files_for(spec, form, record),
+                       grade_thresholds=current_app.config["GRADE_THRESHOLDS"],
                        errors=form_errors(form), conflict=conflict, stale=stale, version=version), status
 
 
@@ -151,7 +152,7 @@ def _after_duplicate(record_id: int | None, action: str):
 
 
 def _saved_data(spec, form, record=None) -> dict:
-    data = form_data(spec, form)
+    data = form_data(spec, form, current_app.config["GRADE_THRESHOLDS"])
     cleared = cleared_fields(spec, request.form.getlist(CLEAR_INPUT))
     if cleared:
         data[CLEAR_KEY] = cleared
@@ -312,7 +313,8 @@ def row(sheet: str, table: str):
     pointing at the row after it."""
     spec = _spec_or_404(sheet)
     try:
-        spec.table(table)
+        if not spec.table(table).add_rows:  # only the paper's preprinted rows
+            abort(404)
     except KeyError:
         abort(404)
     index = request.args.get("index", 0, type=int) or 0

@@ -25,7 +25,7 @@ from salestrack.formkit import registry
 from salestrack.formkit.spec import Field, FormSpec, Table, parse_signer
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
-from tests.formkit.formkit_samples import TEXTS, sample
+from tests.formkit.formkit_samples import TEXTS, row_count, sample, scoring_cell
 from tests.sheet_samples import NOTE, UPLOADS
 
 pytestmark = pytest.mark.browser
@@ -162,7 +162,7 @@ def value_of(spec: FormSpec, field: Field, typed: Typed, office: Office, table: 
     if kind == "user":
         user = user_for(field, office, row)
         return user, user.name
-    if kind in ("datetime", "time", "money", "percent", "choice", "checks"):
+    if kind in ("datetime", "time", "money", "percent", "score", "choice", "checks"):
         posted, _, shown = sample(field)
         return posted, shown
     raise AssertionError(f"no value for kind {kind!r}")
@@ -225,18 +225,27 @@ def fill_sheet(page, spec: FormSpec, office: Office) -> Typed:
 
 
 def fill_table(page, spec, table: Table, office: Office, typed: Typed):
+    """Two rows, or every row the paper preprints (their labels are printed,
+    not typed); a 权重 column gets weights adding up to 100 %."""
     rows = []
-    for row in range(2):
-        first = page.get_by_label(f"{table.label} 第{row + 1}行 {table.columns[0].label}", exact=True)
+    count = row_count(table, 2)
+    for row in range(count):
+        typed_cols = [c for c in table.columns if scoring_cell(table, c, row, count) is None
+                      or c.key == table.weights]
+        first = page.get_by_label(f"{table.label} 第{row + 1}行 {typed_cols[0].label}", exact=True)
         if first.count() == 0:
             page.locator(f"#field-{table.key}").get_by_role("button", name="＋ 添加一行").click()
             first.wait_for()
         cells = []
         for col in table.columns:
+            decided = scoring_cell(table, col, row, count)
+            if decided is not None and not decided[0]:  # a preprinted label: printed, nothing to type
+                cells.append(decided[2])
+                continue
             cell = page.get_by_label(f"{table.label} 第{row + 1}行 {col.label}", exact=True)
             if col.kind == "checks":
                 raise AssertionError("checks columns in tables are not supported by this test yet")
-            value, shown = value_of(spec, col, typed, office, table, row)
+            value, shown = (decided[0][0], decided[2]) if decided else value_of(spec, col, typed, office, table, row)
             put(page, cell, col, value)
             if col.kind == "user":
                 typed.users.setdefault(table.key, {}).setdefault(col.key, []).append(value)
@@ -412,6 +421,8 @@ def printed_labels(spec: FormSpec) -> list[str]:
             labels.append(item.label)
             if isinstance(item, Table):
                 labels += [col.label for col in item.columns]
+                labels += [row.group for row in item.rows if row.group] + [row.label for row in item.rows if not row.typed]
+                labels += [label for label in (item.total_label, item.grade and item.grade.label) if label]
     labels += [slot.label for slot in spec.slots]
     return labels
 

@@ -1,7 +1,10 @@
 """Realistic filled-in values for every field kind, with what the engine
 should store and print for them."""
+from fractions import Fraction
+
 from werkzeug.datastructures import MultiDict
 
+from salestrack.formkit import scoring
 from salestrack.formkit.spec import Field, Table
 
 USERS = [(1, "王芳", "manager"), (2, "李四", "rep"), (3, "张伟", "implementation"), (4, "赵敏", "gm")]
@@ -40,6 +43,10 @@ def sample(field: Field) -> tuple[list[str], object, str]:
         return ["1234.5"], "1234.50", "1,234.50 万元"  # shown with its unit (issue 10 finding 8)
     if kind == "percent":
         return ["35"], 35, "35%"
+    if kind == "score":
+        low, high = field.scale or (0, 100)
+        value = high - 1 if high - low > 1 else high
+        return [str(value)], value, str(value)
     if kind == "choice":
         return [field.choices[-1]], field.choices[-1], field.choices[-1]
     if kind == "checks":
@@ -56,6 +63,31 @@ def sample(field: Field) -> tuple[list[str], object, str]:
     raise AssertionError(kind)
 
 
+def row_count(table: Table, rows: int) -> int:
+    """How many rows a filled table has: `rows`, but at least every
+    preprinted row, and no more where none may be added."""
+    return max(rows, len(table.rows)) if table.add_rows else len(table.rows)
+
+
+def weights(n: int) -> list[int]:
+    """n whole weights (percent) adding up to 100, the first taking the rest."""
+    base = 100 // n
+    return [100 - base * (n - 1)] + [base] * (n - 1)
+
+
+def scoring_cell(table: Table, col: Field, index: int, n: int):
+    """(submitted values, stored, shown) for a cell a scoring table decides:
+    a preprinted row's label (not posted: [] ) and the 权重 column, whose
+    values add up to 100; None for any other cell."""
+    fixed = table.fixed(index)
+    if fixed and col.key == table.label_column and not fixed.typed:
+        return [], fixed.label, fixed.label
+    if col.key == table.weights:
+        weight = weights(n)[index]
+        return [str(weight)], weight, f"{weight}%"
+    return None
+
+
 def filled(spec, rows: int = 2) -> tuple[MultiDict, dict, dict]:
     """Formdata filling every input of the sheet, the JSON it should store,
     and the text printable() should show per key (tables: list of rows)."""
@@ -63,10 +95,11 @@ def filled(spec, rows: int = 2) -> tuple[MultiDict, dict, dict]:
     for item in spec.items():
         if isinstance(item, Table):
             stored[item.key], shown[item.key] = [], []
-            for index in range(rows):
+            n = row_count(item, rows)
+            for index in range(n):
                 row, row_text = {}, []
                 for col in item.columns:
-                    values, value, text = sample(col)
+                    values, value, text = scoring_cell(item, col, index, n) or sample(col)
                     name = f"{item.key}-{index}-{col.key}"
                     pairs += [(name, v) for v in values]
                     if col.has_other:
@@ -75,6 +108,7 @@ def filled(spec, rows: int = 2) -> tuple[MultiDict, dict, dict]:
                     row_text.append(text)
                 stored[item.key].append(row)
                 shown[item.key].append(row_text)
+            stored.update(scoring.table_computed(item, stored[item.key]))
         elif not item.source:
             values, value, text = sample(item)
             pairs += [(item.key, v) for v in values]
@@ -112,3 +146,13 @@ def first_of_kind(spec, kind: str) -> tuple[str, Field] | None:
         elif item.kind == kind and not item.source:
             return item.key, item
     return None
+
+
+def exact_total(weights, scores) -> str:
+    """Σ w/100 × s by exact fractions (weights in percent, scores; texts or
+    numbers, None for no score), rounded half up to two decimals: the
+    reference the scoring tests hold the page, the server and the PDF to."""
+    total = sum((Fraction(w) / 100 * Fraction(s) for w, s in zip(weights, scores, strict=True) if s is not None),
+                Fraction(0))
+    hundredths = (total * 100 + Fraction(1, 2)).__floor__()
+    return f"{hundredths // 100}.{hundredths % 100:02d}"

@@ -94,8 +94,9 @@ def _first_text_input(spec, kinds=("text", "textarea")):
     input when the sheet has no other (客户内部与采购有关人的角色与态度)."""
     for item in spec.items():
         if isinstance(item, Table):
+            printed = item.label_column if item.fixed(0) and not item.fixed(0).typed else None
             for col in item.columns:
-                if col.kind in kinds:
+                if col.kind in kinds and col.key != printed:  # a preprinted label is not typed
                     return f"{item.key}-0-{col.key}"
         elif item.kind in kinds and not item.source:
             return item.key

@@ -138,4 +138,87 @@ document.addEventListener("click", function (e) {
   document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
   document.addEventListener("htmx:afterSettle", function (e) { labelCells(e.detail.elt || document); });
   document.addEventListener("htmx:historyRestore", function () { labelCells(document); });
+// Scoring tables (data-weights): Σ 权重, each party's Σ 权重 × 评分 and its 级别,
+// recomputed as the user types. The same steps as formkit/scoring.py, on whole
+// hundredths, so the page shows to the last digit what the server stores and
+// the PDF prints.
+(function () {
+  "use strict";
+  var WIDE = /[\uFF01-\uFF5E]/g;
+  function hundredths(text) {
+    text = String(text == null ? "" : text).replace(WIDE, function (c) {
+      return String.fromCharCode(c.charCodeAt(0) - 0xFEE0);
+    }).replace(/\u3000/g, " ").trim().replace(/%$/, "").trim();
+    var m = /^(\d*)(?:\.(\d*))?$/.exec(text);
+    if (!m || !(m[1] || m[2])) return null;
+    var frac = (m[2] || "").replace(/0+$/, "");
+    var whole = (m[1] || "0").replace(/^0+(?=\d)/, "");
+    if (frac.length > 2 || whole.length > 9) return null;
+    return parseInt(whole, 10) * 100 + parseInt((frac + "00").slice(0, 2), 10);
+  }
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function percentText(h) {
+    var frac = h % 100;
+    return Math.floor(h / 100) + (frac ? ("." + two(frac)).replace(/0$/, "") : "") + "%";
+  }
+  function scoreText(h) { return h === null ? "" : Math.floor(h / 100) + "." + two(h % 100); }
+  function cell(row, key) {
+    var input = row.querySelector('[name$="-' + key + '"]');
+    return input && /^[a-z][a-z0-9_]*-\d+-[a-z][a-z0-9_]*$/.test(input.name) &&
+      input.name.slice(input.name.lastIndexOf("-") + 1) === key ? hundredths(input.value) : null;
+  }
+  function grade(total, pairs) {
+    var best = null;
+    if (total === null || !Array.isArray(pairs)) return "";
+    pairs.forEach(function (p) {
+      if (!Array.isArray(p) || p.length !== 2) return;
+      var floor = hundredths(p[0]);
+      if (floor !== null && floor <= total && (best === null || floor > best[0])) best = [floor, String(p[1])];
+    });
+    return best ? best[1] : "";
+  }
+  function update(table) {
+    var weights = table.getAttribute("data-weights");
+    var scores = (table.getAttribute("data-scores") || "").split(" ").filter(Boolean);
+    var rows = table.querySelectorAll("tbody tr");
+    var sum = 0, products = {}, scored = {};
+    scores.forEach(function (s) { products[s] = 0; scored[s] = false; });
+    for (var i = 0; i < rows.length; i++) {
+      var w = cell(rows[i], weights);
+      sum += w || 0;
+      scores.forEach(function (s) {
+        var v = cell(rows[i], s);
+        if (v === null) return;
+        scored[s] = true;
+        products[s] += (w || 0) * v;
+      });
+    }
+    var out = table.querySelector("output[data-sum]");
+    if (out) { out.textContent = percentText(sum); out.classList.toggle("off", sum !== 10000); }
+    scores.forEach(function (s) {
+      var total = scored[s] ? Math.floor((products[s] + 5000) / 10000) : null;
+      var t = table.querySelector('output[data-total="' + s + '"]');
+      if (t) t.textContent = scoreText(total);
+      var g = table.querySelector('output[data-grade="' + s + '"]');
+      if (g) {
+        var pairs = [];
+        try { pairs = JSON.parse(g.getAttribute("data-grades") || "[]"); } catch (e) { pairs = []; }
+        g.textContent = grade(total, pairs);
+      }
+    });
+  }
+  function updateAll(root) {
+    var tables = (root || document).querySelectorAll("table[data-weights]");
+    for (var i = 0; i < tables.length; i++) update(tables[i]);
+  }
+  document.addEventListener("input", function (e) {
+    var table = e.target.closest && e.target.closest("table[data-weights]");
+    if (table) update(table);
+  });
+  document.addEventListener("click", function (e) {  // after a row's 删除 (wired above)
+    if (e.target.closest && e.target.closest("[data-remove-row]")) updateAll();
+  });
+  document.addEventListener("htmx:afterSwap", function () { updateAll(); });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { updateAll(); });
+  else updateAll();
 })();
