@@ -173,6 +173,8 @@ class Project(db.Model):
                  "created_at", "team_id", "owner_id", "amount"),
         # Stale stages, and projects closed recently.
         sa.Index("ix_projects_stage_entered", "stage", "stage_entered_at"),
+        # The reports' 应用类型/所属产品 filter lists the product lines from it.
+        sa.Index("ix_projects_product_line", "product_line"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_no: Mapped[str] = mapped_column(sa.String(30), unique=True)
@@ -275,6 +277,21 @@ class ProjectEvent(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     project: Mapped[Project] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class ProjectNode(db.Model):
+    """A node of 销售项目跟踪表 (paper-forms-toolkit.md 3.7, process.TRACKING_NODES)
+    the project has reached, with the department's date it was reached: set
+    when the project enters the stage that implies it (process.STAGE_NODES) or
+    recorded by hand on the project page."""
+    __tablename__ = "project_nodes"
+    __table_args__ = (sa.UniqueConstraint("project_id", "node", name="uq_project_nodes_project_node"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    node: Mapped[str] = mapped_column(sa.String(30))
+    reached_on: Mapped[date]
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Counter(db.Model):
