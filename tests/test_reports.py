@@ -306,3 +306,20 @@ def test_a_project_stays_in_the_report_as_its_stage_moves(world):
     operations.change_stage(world["r2"], p3, "won", "客户预算到位")
     b = blocks(reports.funnel_by_category(scope_of(world["director"], funnel.period_for("this_year"))))
     assert b["negotiation"].count == 0 and b["signed"].count == 1
+
+
+def test_the_project_page_shows_the_node_bar_and_records_a_node(client, login, switch, world):
+    p2 = world["projects"]["P2"]
+    login(world["r1"])
+    page = client.get(f"/projects/{p2.id}").get_data(as_text=True)
+    assert "项目进度" in page and page.count('class="node"') + page.count('class="node reached"') >= 13
+    later = (clock.today() + timedelta(days=2)).isoformat()
+    refused = client.post(f"/projects/{p2.id}/nodes", data={"node": "bid_won", "reached_on": later})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "到达日期不能晚于今天" in text and f'value="{later}"' in text
+    saved = client.post(f"/projects/{p2.id}/nodes", data={"node": "bid_won", "reached_on": "2025-05-20"},
+                        follow_redirects=True)
+    assert saved.status_code == 200 and 'title="中标：2025-05-20"' in saved.get_data(as_text=True)
+    switch(world["r3"])
+    assert client.post(f"/projects/{p2.id}/nodes", data={"node": "bid_won", "reached_on": "2025-05-21"}
+                       ).status_code == 404
