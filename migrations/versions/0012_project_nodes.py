@@ -1,6 +1,7 @@
 """销售项目跟踪表's nodes a project has reached (paper-forms-toolkit.md 3.7),
 filled for the projects on file from their stage history: each stage-implied
-node (process.STAGE_NODES) dated by the first entry into that stage.
+node (process.STAGE_NODES) dated by the first entry into that stage; and the
+index the reports' product-line filter reads (projects.product_line).
 
 Revision ID: 0012_project_nodes
 Revises: 0011_people
