@@ -175,6 +175,8 @@ class Project(db.Model):
         sa.Index("ix_projects_stage_entered", "stage", "stage_entered_at"),
         # The reports' 应用类型/所属产品 filter lists the product lines from it.
         sa.Index("ix_projects_product_line", "product_line"),
+        # 销售收入预测表: projects expected to sign in a period, by stage and 签约概率 (and amount: read from the index alone).
+        sa.Index("ix_projects_expected_sign", "expected_sign_date", "stage", "probability", "amount"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_no: Mapped[str] = mapped_column(sa.String(30), unique=True)

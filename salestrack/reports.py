@@ -158,11 +158,14 @@ def funnel_by_category(scope: Scope, limit: int = ROWS_SHOWN) -> Report:
         where = _category_where(scope, category)
         count, total = db.session.execute(
             sa.select(sa.func.count(), sa.func.sum(Project.amount)).select_from(Project).where(*where)).one()
+        # the block's first rows from the projects alone, then their customers and reps
+        first = sa.select(Project.id).where(*where).order_by(Project.amount.desc().nulls_last(), Project.id) \
+            .limit(limit).subquery()
         found = db.session.execute(_owner_team_customer(
             sa.select(Project.id, Project.customer_id, Customer.name, Customer.address, Customer.contact,
                       Customer.phone, User.name, Project.product_line, Project.amount, Project.competitors,
-                      Project.signed_at))
-            .where(*where).order_by(Project.amount.desc().nulls_last(), Project.id).limit(limit)).all()
+                      Project.signed_at).join(first, first.c.id == Project.id))
+            .order_by(Project.amount.desc().nulls_last(), Project.id)).all()
         people = contacts(r[1] for r in found)
         entered = category_entered(r[0] for r in found) if category.stages else {}
         short = category.label.split("（", 1)[0]
@@ -227,32 +230,68 @@ def _collected_in_period(scope: Scope):
             .group_by(Instalment.project_id).subquery())
 
 
-def _forecast_block_select(scope: Scope, code: str):
-    """(select of the block's rows: id, customer id, 客户名称, 业务员, 应用类型,
-    amount, 软件, 实施, date, has_plan) for block `code` of 销售收入预测表."""
-    if code == "collected":
-        part = _collected_in_period(scope)
-        stage_rule = sa.true()
-        joined = part.c.project_id.is_not(None)
-        plan = sa.literal(True)
-    else:
-        part = _plan_in_period(scope)
-        stage_rule = {
-            "sure": sa.and_(Project.stage.not_in(("lost", "postponed")), Project.probability > 90),
-            "hopeful": sa.and_(Project.stage.in_(OPEN_STAGES), Project.probability.between(50, 90)),
-            "lost": Project.stage == "lost", "postponed": Project.stage == "postponed"}[code]
-        plan = sa.exists().where(Instalment.project_id == Project.id)
-        # listed when something of its plan falls due in the period, or (no plan yet) when it is
-        # expected to sign in the period, as funnel.collection_forecast counts it
-        joined = sa.or_(part.c.project_id.is_not(None), sa.and_(
-            ~plan, Project.expected_sign_date >= scope.period.start, Project.expected_sign_date < scope.period.end))
-    day = part.c.date if code == "collected" else sa.func.coalesce(part.c.date, Project.expected_sign_date)
-    return (sa.select(Project.id.label("id"), Project.customer_id, Customer.name.label("customer"),
-                      User.name.label("owner"), Project.product_line, Project.amount.label("amount"),
-                      part.c.software, part.c.implementation, day.label("date"), plan.label("has_plan"))
-            .select_from(Project).outerjoin(part, part.c.project_id == Project.id)
-            .join(Customer, Customer.id == Project.customer_id).join(User, User.id == Project.owner_id)
-            .where(*scope.clauses(), stage_rule, joined))
+def _top_per_block(rows, order, limit: int, sums: tuple[str, ...]):
+    """{block: (rows in it, {column: Σ}, its first `limit` rows by `order`)}
+    of a subquery `rows` with a column `block`: one pass, with window
+    functions, however many rows each block has."""
+    ranked = sa.select(
+        rows, sa.func.count().over(partition_by=rows.c.block).label("n"),
+        *[sa.func.sum(rows.c[c]).over(partition_by=rows.c.block).label("sum_" + c) for c in sums],
+        sa.func.row_number().over(partition_by=rows.c.block, order_by=[rows.c[c] for c in order]).label("rn"),
+    ).subquery()
+    out: dict[str, tuple[int, dict, list]] = {}
+    for r in db.session.execute(sa.select(ranked).where(ranked.c.rn <= limit)
+                                .order_by(ranked.c.block, ranked.c.rn)):
+        block = out.setdefault(r.block, (r.n, {c: money(getattr(r, "sum_" + c)) for c in sums}, []))
+        block[2].append(r)
+    return out
+
+
+def _forecast_rows(scope: Scope):
+    """The rows of 销售收入预测表's 主表 and 下副表, each with its block
+    (sure | hopeful | lost | postponed): the projects with something of
+    their plan falling due in the period, and those without any plan expected
+    to sign in the period (as funnel.collection_forecast counts them). Two
+    selects joined by UNION ALL, each read from its own index (instalments
+    by date, projects by 预计签约日期)."""
+    block = sa.case(
+        (sa.and_(Project.stage.not_in(("lost", "postponed")), Project.probability > 90), "sure"),
+        (sa.and_(Project.stage.in_(OPEN_STAGES), Project.probability.between(50, 90)), "hopeful"),
+        (Project.stage == "lost", "lost"), (Project.stage == "postponed", "postponed"), else_=None)
+
+    def columns(software, implementation, day, has_plan):
+        return (Project.id.label("id"), Project.amount.label("amount"), software.label("software"),
+                implementation.label("implementation"), day.label("date"), has_plan.label("has_plan"),
+                block.label("block"))
+
+    part = _plan_in_period(scope)
+    planned = (sa.select(*columns(part.c.software, part.c.implementation, part.c.date, sa.true()))
+               .select_from(part).join(Project, Project.id == part.c.project_id)
+               .where(*scope.clauses(), block.is_not(None)))
+    nothing = sa.cast(sa.null(), Project.amount.type)
+    unplanned = sa.select(*columns(nothing, nothing, Project.expected_sign_date, sa.false())).where(
+        *scope.clauses(), block.is_not(None), Project.expected_sign_date >= scope.period.start,
+        Project.expected_sign_date < scope.period.end, ~sa.exists().where(Instalment.project_id == Project.id))
+    return sa.union_all(planned, unplanned).subquery()
+
+
+def _collected_rows(scope: Scope):
+    """The rows of 上副表: the projects with money collected in the period."""
+    part = _collected_in_period(scope)
+    return (sa.select(Project.id.label("id"), Project.amount.label("amount"), part.c.software, part.c.implementation,
+                      part.c.date, sa.true().label("has_plan"), sa.literal("collected").label("block"))
+            .select_from(part).join(Project, Project.id == part.c.project_id).where(*scope.clauses()).subquery())
+
+
+def _names(project_ids) -> dict[int, tuple]:
+    """{project id: (customer id, 客户名称, 业务员, 应用类型)} of a few projects."""
+    out = {}
+    ids = list(project_ids)
+    for start in range(0, len(ids), 1000):
+        out.update({pid: rest for pid, *rest in db.session.execute(_owner_team_customer(
+            sa.select(Project.id, Project.customer_id, Customer.name, User.name, Project.product_line))
+            .where(Project.id.in_(ids[start:start + 1000])))})
+    return out
 
 
 def revenue_forecast(scope: Scope, limit: int = ROWS_SHOWN) -> Report:
@@ -264,23 +303,22 @@ def revenue_forecast(scope: Scope, limit: int = ROWS_SHOWN) -> Report:
     A project without a plan is listed when 预计签约日期 falls in the period,
     its split blank (marked 未定回款计划). Each block has its 合计 (Σ 合同金额,
     软件, 实施 over all its rows) and lists its first `limit` rows by date."""
+    sums = ("amount", "software", "implementation")
+    found = _top_per_block(_forecast_rows(scope), ("date", "id"), limit, sums)
+    found.update(_top_per_block(_collected_rows(scope), ("date", "id"), limit, sums))
+    names = _names(r.id for _, _, rows in found.values() for r in rows)
     tables = []
     for key, title, columns, blocks_of in FORECAST_TABLES:
         blocks = []
         for code, label in blocks_of:
-            rows_q = _forecast_block_select(scope, code).subquery()
-            count, amount, software, implementation = db.session.execute(
-                sa.select(sa.func.count(), sa.func.sum(rows_q.c.amount), sa.func.sum(rows_q.c.software),
-                          sa.func.sum(rows_q.c.implementation))).one()
-            found = db.session.execute(sa.select(rows_q).order_by(rows_q.c.date, rows_q.c.id).limit(limit)).all()
-            rows = [{"project_id": r.id, "category": label.split("（", 1)[0], "customer": r.customer,
-                     "owner": r.owner, "product_line": r.product_line or "",
+            count, totals, listed = found.get(code, (0, {c: money(0) for c in sums}, []))
+            rows = [{"project_id": r.id, "category": label.split("（", 1)[0], "customer": names[r.id][1],
+                     "owner": names[r.id][2], "product_line": names[r.id][3] or "",
                      "amount": money(r.amount) if r.amount is not None else None,
                      "software": money(r.software) if r.software is not None else None,
                      "implementation": money(r.implementation) if r.implementation is not None else None,
-                     "date": r.date, "mark": "" if r.has_plan else "未定回款计划"} for r in found]
-            blocks.append(Block(code, label, rows, count, {
-                "amount": money(amount), "software": money(software), "implementation": money(implementation)}))
+                     "date": r.date, "mark": "" if r.has_plan else "未定回款计划"} for r in listed]
+            blocks.append(Block(code, label, rows, count, totals))
         tables.append(Table(key, title, columns, blocks))
     return Report("revenue_forecast", "销售收入预测表", tables, note=(
         "软件/实施取自项目的回款计划：主表、下副表为计划日期在本期内尚未收回的金额，上副表为本期实际回款。"
@@ -303,13 +341,19 @@ def _report_number():
 def _page_of(where, page: int, per_page: int):
     """(ids of the page's projects, ordered, total, page, pages): the furthest
     on (阶段填写编号 7 first), then by amount."""
+    page = max(1, page)
+    order = (_report_number().desc(), Project.amount.desc().nulls_last(), Project.id)
+    if page <= 1_000_000 // per_page:  # the page and the total in one pass
+        found = db.session.execute(sa.select(Project.id, sa.func.count().over()).where(*where).order_by(*order)
+                                   .offset((page - 1) * per_page).limit(per_page)).all()
+        if found:
+            total = found[0][1]
+            return [r[0] for r in found], total, page, max(1, -(-total // per_page))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Project).where(*where))
     pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    ids = list(db.session.scalars(
-        sa.select(Project.id).where(*where)
-        .order_by(_report_number().desc(), Project.amount.desc().nulls_last(), Project.id)
-        .offset((page - 1) * per_page).limit(per_page)))
+    page = min(page, pages)
+    ids = list(db.session.scalars(sa.select(Project.id).where(*where).order_by(*order)
+                                  .offset((page - 1) * per_page).limit(per_page)))
     return ids, total, page, pages
 
 

@@ -1,7 +1,8 @@
 """销售项目跟踪表's nodes a project has reached (paper-forms-toolkit.md 3.7),
 filled for the projects on file from their stage history: each stage-implied
 node (process.STAGE_NODES) dated by the first entry into that stage; and the
-index the reports' product-line filter reads (projects.product_line).
+indexes the reports read: projects by product line (the filter) and by
+预计签约日期, stage and 签约概率 (销售收入预测表).
 
 Revision ID: 0012_project_nodes
 Revises: 0011_people
@@ -38,6 +39,8 @@ def upgrade():
     )
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.create_index('ix_projects_product_line', ['product_line'], unique=False)
+        batch_op.create_index('ix_projects_expected_sign', ['expected_sign_date', 'stage', 'probability', 'amount'],
+                              unique=False)
     # Event times are naive UTC; the department's date is Asia/Shanghai (UTC+8, no DST).
     events = sa.table('project_events', sa.column('project_id', sa.Integer), sa.column('kind', sa.String),
                       sa.column('to_value', sa.String), sa.column('at', sa.DateTime))
@@ -59,5 +62,6 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.drop_index('ix_projects_expected_sign')
         batch_op.drop_index('ix_projects_product_line')
     op.drop_table('project_nodes')
