@@ -323,3 +323,25 @@ def test_the_project_page_shows_the_node_bar_and_records_a_node(client, login, s
     switch(world["r3"])
     assert client.post(f"/projects/{p2.id}/nodes", data={"node": "bid_won", "reached_on": "2025-05-21"}
                        ).status_code == 404
+
+
+def test_the_migration_dates_the_nodes_of_projects_on_file_from_their_history(app, factory):
+    """0012 fills 销售项目跟踪表's stage-implied nodes from the stage history
+    of projects recorded before it: each dated (Asia/Shanghai) by the first
+    entry into its stage."""
+    from datetime import datetime
+
+    from flask_migrate import downgrade, upgrade
+
+    from salestrack.models import ProjectEvent
+    rep = factory.user("rep", factory.team())
+    project = factory.project(rep)
+    downgrade(revision="0011_people")
+    for to, at in (("contact", "2025-03-01T17:00:00"), ("design", "2025-03-10T02:00:00"),
+                   ("contact", "2025-04-01T02:00:00"), ("lost", "2025-05-01T02:00:00")):
+        db.session.add(ProjectEvent(project_id=project.id, kind="stage", to_value=to, at=datetime.fromisoformat(at)))
+    db.session.commit()
+    upgrade()
+    nodes = dict(db.session.query(ProjectNode.node, ProjectNode.reached_on).filter_by(project_id=project.id))
+    # 17:00 UTC on 1 March is 2 March in the department; the second entry into 初步接触 changes nothing
+    assert nodes == {"visit": date(2025, 3, 2), "tech_exchange": date(2025, 3, 10)}
