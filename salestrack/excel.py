@@ -158,15 +158,21 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 
 def _report_cell(ws, value, kind: str, bold: bool = False):
-    """A write-only cell of a report: 万元 as a number, a date as a date,
-    text as text that never starts a formula (safecell)."""
+    """A cell of a report for a write-only sheet: 万元 as a number, a date as
+    a date, text as text that never starts a formula (safecell); a blank or
+    plain value goes in as it is (a styled cell costs ten times as much to
+    write, and a report has tens of thousands)."""
     from openpyxl.cell import WriteOnlyCell
-    if kind == "money" and value is not None:
+    if value is None or value == "":
+        return None
+    if kind == "money":
         value, number_format = float(value), MONEY_FORMAT
-    elif kind in ("date", "node") and value is not None:
+    elif kind in ("date", "node") and isinstance(value, date):
         number_format = DATE_FORMAT
+    elif not bold:
+        return safe_cell(value, ws)
     else:
-        value, number_format = (None if value == "" else value), None
+        number_format = None
     cell = safe_cell(value, WriteOnlyCell(ws))
     if number_format:
         cell.number_format = number_format
