@@ -224,7 +224,8 @@ def report_workbook(report, scope_label: str) -> bytes:
             for row in block.rows:
                 ws.append([_report_cell(ws, row.get(c.key), c.kind) for c in table.columns])
             if block.totals is not None:
-                totals = [WriteOnlyCell(ws, f"{block.label.split('（', 1)[0]} 合计（{block.count} 项）")]
+                name = block.label.split("（", 1)[0] + " " if block.label else ""
+                totals = [WriteOnlyCell(ws, f"{name}合计（{block.count} 项）")]
                 totals[0].font = Font(bold=True)
                 for c in table.columns[1:]:
                     totals.append(_report_cell(ws, block.totals.get(c.key), c.kind, bold=True)

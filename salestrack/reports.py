@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from . import clock
 from .extensions import db
 from .funnel import Scope, money
-from .models import Customer, Instalment, Person, Project, ProjectEvent, ProjectNode, User
+from .models import Customer, Instalment, Person, Project, ProjectEvent, ProjectNode, Record, Team, User
 from .process import (CATEGORY_OF_STAGE, FUNNEL_CATEGORIES, OPEN_STAGES, REPORT_STAGE_NUMBERS, REPORT_STAGE_OF,
                       TRACKING_NODES)
 
@@ -31,7 +31,7 @@ EXPORT_ROWS = 100_000
 class Column:
     key: str
     label: str  # the paper's heading
-    kind: str = "text"  # text | money | date | node
+    kind: str = "text"  # text | int | money | date | node
     group: str = ""  # the heading printed over a run of columns (意向阶段, 销售前期 …)
     on_page: bool = True  # False: a paper column the system holds nothing for; in the export only
 
@@ -42,7 +42,7 @@ class Block:
     label: str
     rows: list[dict[str, Any]]
     count: int  # rows in the block, listed or not
-    totals: dict[str, Decimal] | None = None  # the 合计 row: Σ of each money column
+    totals: dict[str, Decimal | int] | None = None  # the 合计 row: Σ of each money (and count) column
 
 
 @dataclass
@@ -462,8 +462,57 @@ def project_tracking(scope: Scope, page: int = 1, per_page: int = ROWS_SHOWN) ->
     return Report("project_tracking", "销售项目跟踪表", [table], page=page, pages=pages)
 
 
+# ── TOP ranking of reps and their sheets filed by kind ───────────────────
+def rep_ranking(scope: Scope, limit: int = ROWS_SHOWN) -> Report:
+    """业务员排行 (TOP): the people owning projects in scope ranked by the
+    amount (万元) they signed in the period (then by projects signed), with
+    the sheets each of them filed (created) in the period, per kind in the
+    toolkit's paper order. A person with neither is not listed. `extra["chart"]`: (name, share of the first's amount, text)
+    of the first ten, for the bar chart."""
+    from .formkit import registry
+    p = scope.period
+    signed = {owner: (n, money(amount)) for owner, n, amount in db.session.execute(
+        sa.select(Project.owner_id, sa.func.count(), sa.func.sum(Project.amount))
+        .where(*scope.clauses(), Project.stage == "won", Project.signed_at >= p.start, Project.signed_at < p.end)
+        .group_by(Project.owner_id))}
+    filed = sa.select(Record.author_id, Record.sheet, sa.func.count()).where(
+        Record.created_at >= p.start_at, Record.created_at < p.end_at)
+    if not scope.is_everything:  # the people owning projects in scope; read from the index alone
+        owners = list(db.session.scalars(sa.select(Project.owner_id).where(*scope.clauses()).distinct()))
+        filed = filed.where(Record.author_id.in_(owners))
+    sheets: dict[int, dict[str, int]] = {}
+    for author, sheet, n in db.session.execute(filed.group_by(Record.author_id, Record.sheet)):
+        sheets.setdefault(author, {})[sheet] = n
+    people = dict(db.session.execute(
+        sa.select(User.id, User.name).where(User.id.in_(set(signed) | set(sheets)))).all())
+    teams = dict(db.session.execute(sa.select(User.id, Team.name).join(Team, Team.id == User.team_id)
+                                    .where(User.id.in_(list(people)))).all())
+    specs = registry.all_specs()
+    order = sorted(people, key=lambda uid: (-signed.get(uid, (0, 0))[1], -signed.get(uid, (0, 0))[0], people[uid]))
+    rows = []
+    for rank, uid in enumerate(order, start=1):
+        n, amount = signed.get(uid, (0, money(0)))
+        counts = sheets.get(uid, {})
+        rows.append({"rank": rank, "name": people[uid], "team": teams.get(uid, ""), "signed": n, "amount": amount,
+                     **{f"sheet:{spec.key}": counts.get(spec.key, 0) for spec in specs},
+                     "sheets": sum(counts.values())})
+    columns = (Column("rank", "名次", "int"), Column("name", "业务员"), Column("team", "片区"),
+               Column("signed", "签约项目数", "int"), Column("amount", "签约金额（万元）", "money")) + tuple(
+        Column(f"sheet:{spec.key}", spec.title, "int", "期间内填写的表单") for spec in specs) + (
+        Column("sheets", "表单合计", "int", "期间内填写的表单"),)
+    totals = {"signed": sum(r["signed"] for r in rows), "amount": sum((r["amount"] for r in rows), money(0)),
+              "sheets": sum(r["sheets"] for r in rows),
+              **{f"sheet:{spec.key}": sum(r[f"sheet:{spec.key}"] for r in rows) for spec in specs}}
+    top = rows[0]["amount"] if rows else 0
+    chart = [(r["name"], float(r["amount"] / top) if top else 0, f"{r['amount']:,.2f}") for r in rows[:10]]
+    table = Table("rep_ranking", "业务员排行", columns, [Block("people", "", rows[:limit], len(rows), totals)],
+                  note="按期间内签约金额排名；表单为各人期间内填写的表单份数。")
+    return Report("rep_ranking", "业务员排行（TOP）", [table], extra={"chart": chart})
+
+
 REPORTS = (("funnel_by_category", "销售漏斗表"), ("revenue_forecast", "销售收入预测表"),
-           ("funnel_report", "销售漏斗报表"), ("project_tracking", "销售项目跟踪表"))
+           ("funnel_report", "销售漏斗报表"), ("project_tracking", "销售项目跟踪表"),
+           ("rep_ranking", "业务员排行（TOP）"))
 
 
 def build(key: str, scope: Scope, *, page: int = 1, export: bool = False) -> Report:
@@ -479,6 +528,8 @@ def build(key: str, scope: Scope, *, page: int = 1, export: bool = False) -> Rep
         return funnel_report(scope, 1 if export else page, limit)
     if key == "project_tracking":
         return project_tracking(scope, 1 if export else page, limit)
+    if key == "rep_ranking":
+        return rep_ranking(scope, limit)
     raise KeyError(key)
 
 

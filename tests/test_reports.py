@@ -202,6 +202,7 @@ PAPER_HEADERS = {
                        "方案确认", "投标准备", "最终成交价格（万元）", "最终成交日期", "成功原因", "丢标原因", "准备预案"]],
     "project_tracking": [["项目名称", "项目编号", "业务负责人", "业务拜访", "技术交流", "方案汇报", "报价", "招标启动",
                           "投标准备", "中标", "合同谈判", "合同签订", "首付款", "货到款", "安装调试款", "尾款"]],
+    "rep_ranking": [["名次", "业务员", "片区", "签约项目数", "签约金额（万元）"]],
 }
 
 
@@ -345,3 +346,30 @@ def test_the_migration_dates_the_nodes_of_projects_on_file_from_their_history(ap
     nodes = dict(db.session.query(ProjectNode.node, ProjectNode.reached_on).filter_by(project_id=project.id))
     # 17:00 UTC on 1 March is 2 March in the department; the second entry into 初步接触 changes nothing
     assert nodes == {"visit": date(2025, 3, 2), "tech_exchange": date(2025, 3, 10)}
+
+
+def test_rep_ranking_by_signed_amount_with_sheets_filed_by_kind(world, factory):
+    from salestrack.formkit import registry
+    from salestrack.models import Record
+    r1, r2 = world["r1"], world["r2"]
+    p1, p3 = world["projects"]["P1"], world["projects"]["P3"]
+    for author, project, sheet in ((r1, p1, "phone_log"), (r1, p1, "phone_log"), (r1, p1, "visit_report"),
+                                   (r2, p3, "phone_log")):
+        operations.create_record(author, project, registry.get(sheet), {})
+    db.session.query(Record).update({Record.created_at: datetime_of("2025-05-05")})
+    db.session.commit()
+    report = reports.rep_ranking(scope_of(world["director"]))
+    [block] = report.tables[0].blocks
+    # signed in 2025: r2 P4 (80); r1 signed P8 in 2024 only
+    assert [(r["rank"], r["name"], r["signed"], r["amount"], r["sheet:phone_log"], r["sheet:visit_report"],
+             r["sheets"]) for r in block.rows] == [
+        (1, r2.name, 1, D("80.00"), 1, 0, 1), (2, r1.name, 0, D("0.00"), 2, 1, 3)]
+    assert (block.totals["amount"], block.totals["sheets"]) == (D("80.00"), 4)
+    assert report.extra["chart"] == [(r2.name, 1.0, "80.00"), (r1.name, 0.0, "0.00")]
+    mine = reports.rep_ranking(scope_of(r1)).tables[0].blocks[0].rows
+    assert [(r["name"], r["sheets"]) for r in mine] == [(r1.name, 3)]
+
+
+def datetime_of(day: str):
+    from datetime import datetime
+    return datetime.fromisoformat(day + "T04:00:00")

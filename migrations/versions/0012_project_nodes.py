@@ -2,7 +2,8 @@
 filled for the projects on file from their stage history: each stage-implied
 node (process.STAGE_NODES) dated by the first entry into that stage; and the
 indexes the reports read: projects by product line (the filter) and by
-预计签约日期, stage and 签约概率 (销售收入预测表).
+预计签约日期, stage and 签约概率 (销售收入预测表), sheets by the time they were
+filed, author and kind (业务员排行).
 
 Revision ID: 0012_project_nodes
 Revises: 0011_people
@@ -41,6 +42,8 @@ def upgrade():
         batch_op.create_index('ix_projects_product_line', ['product_line'], unique=False)
         batch_op.create_index('ix_projects_expected_sign', ['expected_sign_date', 'stage', 'probability', 'amount'],
                               unique=False)
+    with op.batch_alter_table('records', schema=None) as batch_op:
+        batch_op.create_index('ix_records_created_author_sheet', ['created_at', 'author_id', 'sheet'], unique=False)
     # Event times are naive UTC; the department's date is Asia/Shanghai (UTC+8, no DST).
     events = sa.table('project_events', sa.column('project_id', sa.Integer), sa.column('kind', sa.String),
                       sa.column('to_value', sa.String), sa.column('at', sa.DateTime))
@@ -61,6 +64,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('records', schema=None) as batch_op:
+        batch_op.drop_index('ix_records_created_author_sheet')
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.drop_index('ix_projects_expected_sign')
         batch_op.drop_index('ix_projects_product_line')
