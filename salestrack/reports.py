@@ -1,10 +1,11 @@
 """The department's own reports in their paper layout (paper-forms-toolkit.md
 Part 3): 销售漏斗表 by category (3.2), 销售收入预测表 with its 主表, 上副表
-and 下副表 (3.6), 销售漏斗报表 (3.4) and 销售项目跟踪表 with its 13 nodes
-(3.7). Each function takes a funnel.Scope (what the user may see, the team,
-rep, product line and period chosen) and returns a Report: tables of columns
-in the paper's order and blocks of rows, each block with its 合计 counted in
-SQL over all its rows, however many of them are listed. The page and the
+and 下副表 (3.6), 销售漏斗报表 (3.4), 销售项目跟踪表 with its 13 nodes
+(3.7), and the reps' TOP ranking with their sheets filed by kind (3.5's
+个人 tab, as a chart). Each function takes a funnel.Scope (what the user may
+see, the team, rep, product line and period chosen) and returns a Report:
+tables of columns in the paper's order and blocks of rows, each block with
+its 合计 counted in SQL over all its rows, however many of them are listed. The page and the
 Excel export render the same Report. Amounts are 万元, dates the
 department's (Asia/Shanghai)."""
 from __future__ import annotations
