@@ -1,8 +1,10 @@
-"""Times the funnel, forecast and due-list queries on a large generated
-database, on SQLite and on PostgreSQL. Not a test: run it by hand.
+"""Times the funnel, forecast, due-list and report (salestrack.reports) queries
+and pages on a large generated database, on SQLite and on PostgreSQL. Not a
+test: run it by hand.
 
     .venv/bin/python benchmarks/funnel_bench.py                  # both, 100 000 projects
     .venv/bin/python benchmarks/funnel_bench.py --scale 20000 --skip-postgres
+    .venv/bin/python benchmarks/funnel_bench.py --only report --quick   # the reports only, no exports
 
 It builds each database once (migrations, demo accounts, `demo --scale`) and
 reuses it on later runs; it prints the median of --runs timed runs after one
@@ -19,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sqlalchemy as sa  # noqa: E402
 
-from salestrack import access, create_app, followup, funnel  # noqa: E402
+from salestrack import access, create_app, excel, followup, funnel, reports  # noqa: E402
 from salestrack.extensions import db  # noqa: E402
 from salestrack.models import Project, Record, User  # noqa: E402
 
@@ -57,8 +59,10 @@ def timed(fn, runs: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
-def views(user: User):
-    """The three views measured, as the pages call them (default period: this year)."""
+def views(user: User, quick: bool = False):
+    """The views measured, as the pages call them (default period: this year):
+    the funnel's three, each report of salestrack.reports, and (unless
+    `quick`) the Excel export of the long report lists."""
     uid = user.id
 
     def who():
@@ -83,8 +87,21 @@ def views(user: User):
         followup.past_loss_limit(clauses)
         followup.counts_by_owner(clauses)
 
+    def report_view(key):
+        return lambda: reports.build(key, scope())
+
+    def export_view(key):
+        return lambda: excel.report_workbook(reports.build(key, scope(), export=True), "")
+
     return {"funnel (stages + 12-month trend)": funnel_view, "forecast (weighted + collection table)": forecast_view,
-            "due list (list + loss limits + per rep)": due_view}
+            "due list (list + loss limits + per rep)": due_view,
+            **{f"report {key}": report_view(key) for key, _ in reports.REPORTS},
+            **({} if quick else {f"export {key} (all rows)": export_view(key) for key in EXPORTED})}
+
+
+# The exports timed (every row of the scope): the two long lists.
+EXPORTED = ("funnel_report", "project_tracking")
+REPORT_PAGES = tuple(f"/reports/{key}" for key, _ in reports.REPORTS)
 
 
 def whole_page(app, username: str, path: str, runs: int) -> tuple[float, float]:
@@ -108,13 +125,17 @@ def bench(label: str, url: str, args) -> list[tuple]:
         team_projects = db.session.scalar(sa.select(sa.func.count()).select_from(Project).where(
             Project.team_id == manager.team_id))
         for who, user in (("director (all)", director), (f"manager ({team_projects} projects)", manager)):
-            for name, fn in views(user).items():
-                ms, cpu = timed(fn, args.runs)
+            for name, fn in views(user, quick=args.quick).items():
+                if args.only and not any(word in name for word in args.only):
+                    continue
+                ms, cpu = timed(fn, args.runs if not name.startswith("export") else max(1, args.runs // 3))
                 rows.append((label, who, name, ms, cpu))
                 print(f"  {who:28} {name:42} {ms:8.1f} ms  (cpu {cpu:.1f} ms)", flush=True)
         db.session.remove()
         for username in ("director", "manager"):
-            for path in ("/funnel/", "/followups/"):
+            for path in ("/funnel/", "/followups/") + REPORT_PAGES:
+                if args.only and not any(word in path for word in args.only):
+                    continue
                 ms, cpu = whole_page(app, username, path, args.runs)
                 rows.append((label, username, f"whole page {path}", ms, cpu))
                 print(f"  {username:28} {'whole page ' + path:42} {ms:8.1f} ms  (cpu {cpu:.1f} ms)", flush=True)
@@ -133,6 +154,8 @@ def main() -> None:
                         help="PostgreSQL database (created if missing)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--only", nargs="*", default=None, help="time only views and pages whose name has a word given")
+    parser.add_argument("--quick", action="store_true", help="leave out the exports")
     args = parser.parse_args()
     args.runs = max(5, args.runs)
     rows = []

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from . import clock, operations
 from .extensions import db
-from .models import Instalment, Project, ProjectEvent, utcnow
+from .models import Instalment, Project, ProjectEvent, ProjectNode, utcnow
+from .process import STAGE_NODES
 
 ACCOUNTS = (
     # username, name, role, team, title
@@ -194,6 +195,9 @@ def _backdate_history(project: Project, rep, stage: str, days_in: int, now) -> N
         db.session.add(ProjectEvent(project_id=project.id, kind="stage", from_value=previous, to_value=current,
                                     actor_id=rep.id, at=at, days_in_stage=(at - before).days,
                                     reason="价格高于竞争对手 15%" if current == "lost" else None))
+        if current in STAGE_NODES:  # the node the stage implies, dated as the move would have
+            db.session.add(ProjectNode(project_id=project.id, node=STAGE_NODES[current], reached_on=clock.local_date(at),
+                                       actor_id=rep.id, at=at))
     project.stage = stage
     project.stage_entered_at = entered
     project.updated_at = entered

@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from .customer_keys import name_key
 from .extensions import db
-from .models import Customer, Instalment, Project, ProjectEvent, Record, Team, User, utcnow
+from .clock import local_date
+from .models import Customer, Instalment, Person, Project, ProjectEvent, ProjectNode, Record, Team, User, utcnow
 from .operations import hash_password
-from .process import LEAD_SOURCES, STAGES
+from .process import LEAD_SOURCES, STAGE_NODES, STAGES
 
 PATH = tuple(s.code for s in STAGES if s.number)  # lead … won
 PROBABILITY = {"lead": 20, "contact": 20, "design": 40, "showcase": 40, "confirm": 60, "evaluate": 60,
@@ -116,15 +117,21 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
             "name": name, "name_key": name_key(name), "short_name": None,
             "category": rng.choice(("一般", "重要", "VIP")),
             "profile": {}, "created_at": now - timedelta(days=rng.randint(0, 1200)), "updated_at": now})
+    # one contact each, the customer's 关键决策人 for every other one (the reports read them)
+    people = [{"customer_id": c["id"], "name": f"联系人{i + 1}", "title": ("总经理", "采购经理", "设备部长")[i % 3],
+               "phone": f"0512-{6000000 + i}", "key_decision_maker": i % 2 == 0, "details": {}, "private": {},
+               "created_by_id": c["owner_id"], "created_at": now, "updated_at": now}
+              for i, c in enumerate(customers)]
     for start in range(0, n_customers, 5000):
         db.session.execute(sa.insert(Customer.__table__), customers[start:start + 5000])
+        db.session.execute(sa.insert(Person.__table__), people[start:start + 5000])
     db.session.commit()
     echo(f"demo --scale: {len(owners)} reps, {n_customers} customers")
 
     project_id, event_id, record_id = _next_id(Project), _next_id(ProjectEvent), _next_id(Record)
     sheets_left, sheet_no = n_sheets, 0
     for start in range(0, n_projects, BATCH):
-        projects, events, records, instalments = [], [], [], []
+        projects, events, records, instalments, nodes = [], [], [], [], []
         size = min(BATCH, n_projects - start)
         for i in range(start, start + size):
             owner, team = owners[i % len(owners)]
@@ -140,11 +147,17 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
                            "to_value": "lead", "at": created, "days_in_stage": None, "actor_id": owner,
                            "reason": None})
             event_id += 1
+            reached = set()
             for from_value, to_value, at, days in path:
                 events.append({"id": event_id, "project_id": pid, "kind": "stage", "from_value": from_value,
                                "to_value": to_value, "at": at, "days_in_stage": days, "actor_id": owner,
                                "reason": "价格因素" if to_value == "lost" else None})
                 event_id += 1
+                node = STAGE_NODES.get(to_value)
+                if node and node not in reached:  # as operations._move_stage dates them
+                    reached.add(node)
+                    nodes.append({"project_id": pid, "node": node, "reached_on": local_date(at), "actor_id": owner,
+                                  "at": at})
             # this project's share of the sheets, spread over its open life
             share = sheets_left // (n_projects - i)
             sheets_left -= share
@@ -187,6 +200,8 @@ def generate(n_projects: int, n_sheets: int | None = None, password: str = "demo
         if instalments:
             db.session.execute(sa.insert(Instalment.__table__), instalments)
         db.session.execute(sa.insert(ProjectEvent.__table__), events)
+        if nodes:
+            db.session.execute(sa.insert(ProjectNode.__table__), nodes)
         for chunk in range(0, len(records), 5000):
             db.session.execute(sa.insert(Record.__table__), records[chunk:chunk + 5000])
         db.session.commit()
@@ -200,7 +215,8 @@ def _after_bulk_load() -> None:
     """Moves PostgreSQL's id sequences past the ids written here, and refreshes
     both databases' planner statistics (and PostgreSQL's visibility map)."""
     if db.engine.dialect.name == "postgresql":
-        for table in ("teams", "users", "customers", "projects", "project_events", "records", "instalments"):
+        for table in ("teams", "users", "customers", "people", "projects", "project_events", "records",
+                      "instalments", "project_nodes"):
             db.session.execute(sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"))  # nosec B608 # table names are the model's own
         db.session.commit()

@@ -154,6 +154,90 @@ def forecast_workbook(scope_label: str, forecast, collection) -> bytes:
     return _bytes(wb)
 
 
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _report_cell(ws, value, kind: str, bold: bool = False):
+    """A cell of a report for a write-only sheet: 万元 as a number, a date as
+    a date, text as text that never starts a formula (safecell); a blank or
+    plain value goes in as it is (a styled cell costs ten times as much to
+    write, and a report has tens of thousands)."""
+    from openpyxl.cell import WriteOnlyCell
+    if value is None or value == "":
+        return None
+    if kind == "money":
+        value, number_format = float(value), MONEY_FORMAT
+    elif kind in ("date", "node") and isinstance(value, date):
+        number_format = DATE_FORMAT
+    elif not bold:
+        return safe_cell(value, ws)
+    else:
+        number_format = None
+    cell = safe_cell(value, WriteOnlyCell(ws))
+    if number_format:
+        cell.number_format = number_format
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def _styled_header(ws, texts):
+    from openpyxl.cell import WriteOnlyCell
+    row = []
+    for text in texts:
+        cell = WriteOnlyCell(ws, text)
+        if text:
+            cell.font = Font(bold=True)
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        row.append(cell)
+    return row
+
+
+def report_workbook(report, scope_label: str) -> bytes:
+    """A report of salestrack.reports as .xlsx: one sheet per table, titled as
+    the paper; the columns in the paper's order (the group heading — 意向阶段,
+    销售前期 … — in the row above the first column of its run), then each
+    block's rows and its 合计 row (Σ of the money columns). Money in 万元 as
+    numbers, dates as dates; text cells kept as text (safecell)."""
+    from openpyxl.cell import WriteOnlyCell
+    wb = Workbook(write_only=True)
+    for table in report.tables:
+        ws = wb.create_sheet(table.title[:31])
+        for i, column in enumerate(table.columns, start=1):
+            width = 12 if column.kind in ("money", "date", "node") else max(10, min(30, len(column.label) * 2 + 4))
+            ws.column_dimensions[get_column_letter(i)].width = width
+        title = WriteOnlyCell(ws, f"{report.title}" + (f" · {table.title}" if table.title != report.title else ""))
+        title.font = Font(bold=True, size=14)
+        ws.append([title])
+        ws.append([safe_cell(scope_label, ws)])
+        ws.append([f"导出时间：{local_time(utcnow())}　金额单位：万元"])
+        ws.append([])
+        if any(c.group for c in table.columns):
+            groups, previous = [], None
+            for c in table.columns:
+                groups.append(c.group if c.group and c.group != previous else "")
+                previous = c.group
+            ws.append(_styled_header(ws, groups))
+        ws.append(_styled_header(ws, [c.label for c in table.columns]))
+        for block in table.blocks:
+            for row in block.rows:
+                ws.append([_report_cell(ws, row.get(c.key), c.kind) for c in table.columns])
+            if block.totals is not None:
+                name = block.label.split("（", 1)[0] + " " if block.label else ""
+                totals = [WriteOnlyCell(ws, f"{name}合计（{block.count} 项）")]
+                totals[0].font = Font(bold=True)
+                for c in table.columns[1:]:
+                    totals.append(_report_cell(ws, block.totals.get(c.key), c.kind, bold=True)
+                                  if c.key in block.totals else None)
+                ws.append(totals)
+        for note in (table.note, report.note):
+            if note:
+                ws.append([])
+                ws.append([safe_cell("说明：" + note, ws)])
+    return _bytes(wb)
+
+
 def projects_workbook(query) -> bytes:
     """The projects of `query` (a select of Project joined to Customer) on sheet
     项目, and their customers on sheet 客户, in the layout the import reads."""

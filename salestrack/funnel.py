@@ -110,11 +110,13 @@ class Scope:
     period: Period
     team_id: int | None = None
     owner_id: int | None = None
+    product_line: str | None = None  # 应用类型/所属产品, as stored
 
     @property
     def is_everything(self) -> bool:
-        """Every project: a role that sees all, with no team or rep chosen."""
-        return isinstance(self.visible, sa.sql.elements.True_) and not self.team_id and not self.owner_id
+        """Every project: a role that sees all, with no team, rep or product line chosen."""
+        return (isinstance(self.visible, sa.sql.elements.True_) and not self.team_id and not self.owner_id
+                and not self.product_line)
 
     def clauses(self) -> list:
         out = [self.visible]
@@ -122,12 +124,15 @@ class Scope:
             out.append(Project.team_id == self.team_id)
         if self.owner_id:
             out.append(Project.owner_id == self.owner_id)
+        if self.product_line:
+            out.append(Project.product_line == self.product_line)
         return out
 
 
-def scope_for(user: User, period: Period, team_id: int | None = None, owner_id: int | None = None) -> Scope:
+def scope_for(user: User, period: Period, team_id: int | None = None, owner_id: int | None = None,
+              product_line: str | None = None) -> Scope:
     """Always starts from access.project_scope, so filters only ever narrow."""
-    return Scope(access.project_scope(user), period, team_id, owner_id)
+    return Scope(access.project_scope(user), period, team_id, owner_id, product_line or None)
 
 
 # ── SQL helpers ───────────────────────────────────────────────────────────

@@ -173,6 +173,10 @@ class Project(db.Model):
                  "created_at", "team_id", "owner_id", "amount"),
         # Stale stages, and projects closed recently.
         sa.Index("ix_projects_stage_entered", "stage", "stage_entered_at"),
+        # The reports' 应用类型/所属产品 filter lists the product lines from it.
+        sa.Index("ix_projects_product_line", "product_line"),
+        # 销售收入预测表: projects expected to sign in a period, by stage and 签约概率 (and amount: read from the index alone).
+        sa.Index("ix_projects_expected_sign", "expected_sign_date", "stage", "probability", "amount"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_no: Mapped[str] = mapped_column(sa.String(30), unique=True)
@@ -282,6 +286,21 @@ class ProjectEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+class ProjectNode(db.Model):
+    """A node of 销售项目跟踪表 (paper-forms-toolkit.md 3.7, process.TRACKING_NODES)
+    the project has reached, with the department's date it was reached: set
+    when the project enters the stage that implies it (process.STAGE_NODES) or
+    recorded by hand on the project page."""
+    __tablename__ = "project_nodes"
+    __table_args__ = (sa.UniqueConstraint("project_id", "node", name="uq_project_nodes_project_node"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    node: Mapped[str] = mapped_column(sa.String(30))
+    reached_on: Mapped[date]
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Counter(db.Model):
     """Gap-free human-readable numbers (XM-2026-0001, DH-2026-0007): one row
     per series, incremented inside the writing transaction."""
@@ -296,6 +315,8 @@ class Record(db.Model):
     __table_args__ = (
         sa.Index("ix_records_project_sheet", "project_id", "sheet"),
         sa.Index("ix_records_author_status", "author_id", "status"),
+        # 业务员排行: the sheets filed in a period per author and kind, from the index alone.
+        sa.Index("ix_records_created_author_sheet", "created_at", "author_id", "sheet"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(30), unique=True)  # 编号

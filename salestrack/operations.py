@@ -14,8 +14,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import accounts, audit, clock
 from .database import write_transaction
 from .extensions import db
-from .models import Customer, Instalment, Project, ProjectEvent, Target, Team, User, utcnow
-from .process import STAGE_BY_CODE, STAGE_PROBABILITY, stage_label
+from .models import Customer, Instalment, Project, ProjectEvent, ProjectNode, Target, Team, User, utcnow
+from .process import NODE_BY_CODE, STAGE_BY_CODE, STAGE_NODES, STAGE_PROBABILITY, stage_label
 
 
 class OperationError(Exception):
@@ -689,6 +689,8 @@ def _move_stage(actor: User, project: Project, to_stage: str, reason: str, audit
     old = project.stage
     project.stage = to_stage
     project.stage_entered_at = utcnow()
+    if to_stage in STAGE_NODES:
+        _reach_node(actor, project, STAGE_NODES[to_stage], clock.today())
     project.stage_stay_reason = None
     if to_stage == "won":
         project.probability = 100
@@ -705,6 +707,50 @@ def _move_stage(actor: User, project: Project, to_stage: str, reason: str, audit
         audit.append("project_stage", actor, target=project, target_label=project.project_no,
                      detail={"from": old, "to": to_stage, "reason": reason, "days": stay,
                              "probability": project.probability})
+
+
+def _reach_node(actor: User, project: Project, node: str, day: date) -> bool:
+    """Records that `project` reached 销售项目跟踪表 node `node` on `day`
+    (department date) unless a date is on file; True when recorded."""
+    exists = db.session.scalar(sa.select(ProjectNode.id).where(
+        ProjectNode.project_id == project.id, ProjectNode.node == node))
+    if exists:
+        return False
+    db.session.add(ProjectNode(project_id=project.id, node=node, reached_on=day, actor_id=actor.id))
+    return True
+
+
+def set_node(actor: User, project: Project, node: str, reached_on: date | None) -> Project:
+    """Records, corrects (a date) or clears (None) the date `project` reached
+    node `node` of 销售项目跟踪表 (paper-forms-toolkit.md 3.7, 13 nodes in
+    process.TRACKING_NODES); `reached_on` is a department date, not in the
+    future. Raises OperationError (field "reached_on" or "node")."""
+    if node not in NODE_BY_CODE:
+        raise OperationError("请选择有效的节点", "node")
+    if reached_on is not None and reached_on > clock.today():
+        raise OperationError("到达日期不能晚于今天", "reached_on")
+    with write_transaction():
+        _locked(project)
+        item = db.session.scalar(sa.select(ProjectNode).where(
+            ProjectNode.project_id == project.id, ProjectNode.node == node))
+        old = item.reached_on if item else None
+        if old == reached_on:
+            return project
+        if reached_on is None:
+            db.session.delete(item)
+        elif item is None:
+            db.session.add(ProjectNode(project_id=project.id, node=node, reached_on=reached_on, actor_id=actor.id))
+        else:
+            item.reached_on, item.actor_id, item.at = reached_on, actor.id, utcnow()
+        label = NODE_BY_CODE[node].label
+        project.version += 1
+        project.updated_at = utcnow()
+        db.session.add(ProjectEvent(project_id=project.id, kind="edited", actor_id=actor.id,
+                                    reason=f"跟踪节点「{label}」 {old or '—'} → {reached_on or '—'}"))
+        audit.append("project_node", actor, target=project, target_label=project.project_no,
+                     detail={"node": node, "from": str(old) if old else None,
+                             "to": str(reached_on) if reached_on else None})
+    return project
 
 
 def reassign_project(actor: User, project: Project, new_owner: User, reason: str = "") -> Project:
@@ -1639,6 +1685,8 @@ def import_rows(actor: User, plan) -> tuple[int, int, int]:
             _first_collection(project, p.get("collected_amount"), p.get("collection_date"), p)
             db.session.add(ProjectEvent(project_id=project.id, kind="created", to_value=p["stage"], actor_id=actor.id,
                                         at=now, reason="Excel 导入"))
+            if p["stage"] in STAGE_NODES:
+                _reach_node(actor, project, STAGE_NODES[p["stage"]], clock.today())
             done["new_projects"].append(number)
         for u in plan.updates:
             project = _locked(db.session.get(Project, u["project_id"]))

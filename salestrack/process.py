@@ -134,3 +134,62 @@ def class_mismatch(customer_class: str | None, probability: int | None, expected
         return None
     meaning = dict(CUSTOMER_CLASSES)[customer_class]
     return f"{customer_class} 类的定义是「{meaning}」，但{facts}，按定义应为 {implied} 类。"
+
+
+# ── the department's report vocabularies (paper-forms-toolkit.md Part 3) ──
+# The sources give no mapping from the eight stages to the other templates'
+# stage words (3.14); these readings are the system's, kept here in one place.
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    label: str  # as printed on 销售漏斗表 (3.2)
+    stages: tuple[str, ...]  # open stages it holds; () for the block of new signings
+
+
+# 销售漏斗表 (3.2): 意向 = 有明显的购买需求 (stages 1–2), 方案 = 已经明确购买
+# 内容、资金预算，需要出具项目方案 (3–5), 谈判 = 已明确选择，只是价格等其他原因
+# 的谈判 (6–7), then the contracts signed in the period.
+FUNNEL_CATEGORIES = (
+    Category("intent", "意向客户（有明显的购买需求）", ("lead", "contact")),
+    Category("proposal", "方案客户（已经明确购买内容、资金预算，需要出具项目方案）", ("design", "showcase", "confirm")),
+    Category("negotiation", "谈判客户（已明确选择，只是价格等其他原因的谈判）", ("evaluate", "negotiate")),
+    Category("signed", "本期新签订合同客户（已成交）", ()),
+)
+CATEGORY_OF_STAGE = {stage: c.code for c in FUNNEL_CATEGORIES for stage in c.stages}
+
+# 销售漏斗报表 (3.4) 阶段填写编号 1–7 as printed, and the number each stage
+# takes: 定位目标客户群 (1) is before any project exists, so no project has it.
+REPORT_STAGE_NUMBERS = ((1, "定位目标客户群"), (2, "发掘客户潜在商机"), (3, "确认客户意向"), (4, "客户立项"),
+                        (5, "客户认可"), (6, "商务谈判"), (7, "成交"))
+REPORT_STAGE_OF = {"lead": 2, "contact": 3, "design": 4, "showcase": 4, "confirm": 5, "evaluate": 5,
+                   "negotiate": 6, "won": 7}
+
+
+@dataclass(frozen=True)
+class Node:
+    code: str
+    label: str
+    phase: str
+
+
+# 销售项目跟踪表 (3.7): the 13 nodes in their three phases, in printed order
+# (安装调试调款 on the paper is read as 安装调试款).
+TRACKING_PHASES = ("销售前期", "销售中期", "销售后期")
+TRACKING_NODES = (
+    Node("visit", "业务拜访", "销售前期"), Node("tech_exchange", "技术交流", "销售前期"),
+    Node("presentation", "方案汇报", "销售前期"), Node("quotation", "报价", "销售前期"),
+    Node("tender_start", "招标启动", "销售中期"), Node("bid_preparation", "投标准备", "销售中期"),
+    Node("bid_won", "中标", "销售中期"),
+    Node("contract_talks", "合同谈判", "销售后期"), Node("contract_signed", "合同签订", "销售后期"),
+    Node("down_payment", "首付款", "销售后期"), Node("delivery_payment", "货到款", "销售后期"),
+    Node("installation_payment", "安装调试款", "销售后期"), Node("final_payment", "尾款", "销售后期"),
+)
+NODE_BY_CODE = {n.code: n for n in TRACKING_NODES}
+# The node a project reaches when it enters a stage (its date recorded then,
+# unless it was recorded earlier): 初步接触 means a visit, 方案设计 a technical
+# exchange, 方案确认 the presentation of the formal proposal, 项目评估 the
+# quotation, 商务谈判 the contract talks, 签约成交 the signed contract. The
+# bidding and payment nodes are recorded by hand on the project page.
+STAGE_NODES = {"contact": "visit", "design": "tech_exchange", "confirm": "presentation", "evaluate": "quotation",
+               "negotiate": "contract_talks", "won": "contract_signed"}

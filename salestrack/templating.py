@@ -76,6 +76,7 @@ NAV = (
     ("signoff.inbox", "待我审批", ("rep", "manager", "director", "gm", "hr", "implementation"), "inbox"),
     ("handover.worklist", "交接工作台", ("implementation", "rep", "manager", "director", "gm"), None),
     ("funnel.index", "销售漏斗", ("rep", "manager", "director", "gm", "clerk", "auditor"), None),
+    ("reports.index", "报表", ("rep", "manager", "director", "gm", "clerk", "auditor"), None),
     ("followups.index", "跟进提醒", ("rep", "manager", "director", "gm"), None),
     ("archive.export", "审计导出", ("clerk", "auditor"), None),
     ("archive.verify", "文件验证", None, None),

@@ -14,9 +14,9 @@ from ..pdf import ArchiveCorrupt
 
 def register_views(app: Flask) -> None:
     from . import (admin, archive, audit, auth, customers, followups, funnel, handover, main, notifications,
-                   projects, records, signoff)
-    for module in (auth, main, projects, customers, records, signoff, handover, archive, funnel, followups, admin,
-                   notifications, audit):
+                   projects, records, reports, signoff)
+    for module in (auth, main, projects, customers, records, signoff, handover, archive, funnel, reports, followups,
+                   admin, notifications, audit):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(403)

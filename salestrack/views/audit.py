@@ -28,7 +28,7 @@ ACTION_LABELS = {
     "withdraw": "撤回", "discard": "删除草稿", "remind": "催办", "delegate": "委托代签", "export": "导出", "download": "下载",
     "upload": "上传", "delegate_revoke": "撤销委托", "reassign": "转交签署", "archive": "归档", "implementation": "实施进度",
     "project_create": "新建项目", "project_update": "修改项目", "project_stage": "项目阶段变更",
-    "project_reassign": "项目转交", "class_accept": "确认客户分类",
+    "project_reassign": "项目转交", "class_accept": "确认客户分类", "project_node": "项目跟踪节点",
     "instalment_add": "添加回款计划", "instalment_update": "修改回款计划", "instalment_delete": "删除回款计划",
     "customer_create": "新建客户", "customer_update": "修改客户", "customer_merge": "合并客户",
     "user_create": "新建用户", "user_update": "修改用户", "password_set": "重设密码",  # nosec B105 # an event label

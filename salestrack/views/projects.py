@@ -12,8 +12,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from .. import access, clock, formtokens, operations
 from ..extensions import db
 from ..formkit.builder import UNIT_CONFIRM_PREFIX, implausible_amount_message
-from ..models import INSTALMENT_KINDS, Customer, Instalment, Project, Team, User
-from ..process import CUSTOMER_CLASSES, LEAD_SOURCES, OPEN_STAGES, PROBABILITIES, STAGES, class_mismatch
+from ..models import INSTALMENT_KINDS, Customer, Instalment, Project, ProjectNode, Team, User
+from ..process import (CUSTOMER_CLASSES, LEAD_SOURCES, OPEN_STAGES, PROBABILITIES, STAGES, TRACKING_NODES,
+                       TRACKING_PHASES, class_mismatch)
 from .common import as_id, finite_amount, page_number, render_page
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -92,6 +93,11 @@ class InstalmentForm(FlaskForm):
 
 class SignedDateForm(FlaskForm):
     signed_at = DateField("签约日期", validators=[InputRequired("请填写签约日期")])
+
+
+class NodeForm(FlaskForm):
+    node = SelectField("节点", choices=[(n.code, f"{n.phase} · {n.label}") for n in TRACKING_NODES])
+    reached_on = DateField("到达日期", validators=[Optional()])
 
 
 class ReassignForm(FlaskForm):
@@ -240,6 +246,9 @@ def _show_context(project, stage_form, reassign_form, **extra) -> dict:
                                   clock.today())
     collections = {k: extra.pop(k) for k in ("forms", "new_form", "signed_form") if k in extra}
     extra.setdefault("restore_form", RestoreRightForm(formdata=None))
+    reached = dict(db.session.execute(sa.select(ProjectNode.node, ProjectNode.reached_on).where(
+        ProjectNode.project_id == project.id)).all())
+    extra.setdefault("node_form", NodeForm(formdata=None))
     return dict(stage_form=stage_form, reassign_form=reassign_form, timeline=timeline(project),
                 can_reassign=current_user.role in ("manager", "director", "gm"),
                 class_mismatch=mismatch, class_accepted=mismatch and project.class_accepted == operations.class_key(project),
@@ -248,6 +257,8 @@ def _show_context(project, stage_form, reassign_form, **extra) -> dict:
                 days=operations.days_in_stage(project), **project_sheets_context(project),
                 can_restore_right=access.can_restore_filing_right(current_user, project),
                 right_lost=_right_lost(project),
+                nodes=[(n, reached.get(n.code)) for n in TRACKING_NODES],
+                node_phases=[(phase, sum(n.phase == phase for n in TRACKING_NODES)) for phase in TRACKING_PHASES],
                 **_collection_context(project, **collections), **extra)
 
 
@@ -361,6 +372,24 @@ def accept_class(project_id: int):
         operations.accept_class(current_user, project)
         flash(f"已确认客户分类 {project.customer_class} 类", "success")
     return redirect(url_for(".show", project_id=project.id))
+
+
+@bp.post("/<int:project_id>/nodes")
+@login_required
+def set_node(project_id: int):
+    """Records, corrects or (no date) clears the date a 销售项目跟踪表 node was reached."""
+    project = _editable_project(project_id)
+    form = NodeForm()
+    if form.validate_on_submit():
+        try:
+            operations.set_node(current_user, project, form.node.data, form.reached_on.data)
+            label = dict(form.node.choices)[form.node.data]
+            flash(f"已保存跟踪节点：{label} {form.reached_on.data or '（已清除）'}", "success")
+            return redirect(url_for(".show", project_id=project.id) + "#nodes")
+        except operations.OperationError as e:
+            _apply_error(form, e)
+    return render_page("projects/show.html", **_show_context(
+        project, StageForm(stage=project.stage), _reassign_form(project), node_form=form)), 400
 
 
 def _done(project, message: str):

@@ -9,6 +9,7 @@ import pytest
 
 from salestrack.formkit import registry
 from salestrack.formkit.spec import Table
+from salestrack.reports import REPORTS
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.browser
 WIDTHS = (375, 1280)
 SHEETS = registry.all_specs()
 LISTS = ("/", "/projects/", "/customers/", "/records/", "/inbox/", "/followups/", "/funnel/",
-         "/handover/", "/notifications/")
+         "/handover/", "/notifications/", "/reports/") + tuple(f"/reports/{key}" for key, _ in REPORTS)
 
 
 @pytest.fixture
