@@ -1,5 +1,5 @@
 """Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify|head|rotate-key`,
-`pdf init-cert`, `archive verify`, `archive export`, `backup`, `restore`."""
+`pdf init-cert`, `jobs worker|status`, `archive verify`, `archive export`, `backup`, `restore`."""
 import json
 import os
 import sys
@@ -21,6 +21,30 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 pdf_cli = AppGroup("pdf", help="The seal for final PDFs.")
 archive_cli = AppGroup("archive", help="The archive of sealed final PDFs.")
 attachments_cli = AppGroup("attachments", help="Uploaded files.")
+jobs_cli = AppGroup("jobs", help="The job queue (sealing final PDFs, mail, periodic work).")
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", type=int, default=None, help="Job threads (default QUEUE_WORKERS, 2)")
+def jobs_worker(workers):
+    """Run the queue's consumer until stopped (Ctrl-C or SIGTERM: running jobs finish first)."""
+    import logging
+    from .jobs import Worker
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    count = workers or current_app.config["QUEUE_WORKERS"]
+    where = current_app.config.get("QUEUE_REDIS_URL") or current_app.config["QUEUE_PATH"]
+    click.echo(f"salestrack jobs: {count} worker thread(s) on {where}")
+    Worker(current_app._get_current_object(), workers=count).run()
+
+
+@jobs_cli.command("status")
+def jobs_status():
+    """Jobs waiting in the queue, scheduled for later (retries), and approved sheets still 归档中."""
+    from .jobs import queue
+    from .printing import pending_archives
+    huey = queue()
+    click.echo(f"queued: {huey.pending_count()}  scheduled: {huey.scheduled_count()}  "
+               f"归档中: {len(pending_archives())}")
 
 
 @attachments_cli.command("cleanup")
@@ -276,4 +300,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(attachments_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_command)

@@ -331,6 +331,13 @@ class Record(db.Model):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="record", order_by="Attachment.id", cascade="all, delete-orphan")
 
+    @property
+    def archiving(self) -> bool:
+        """归档中: approved along its sign-off chain, its sealed PDF still
+        being made by the queue's seal_final_pdf job. Records generated
+        approved without a chain (demo --scale funnel data) have none to wait for."""
+        return self.status == "approved" and not self.pdf_sha256 and bool(self.chain)
+
 
 class Revision(db.Model):
     """Every save of a record: a full snapshot plus the field-level changes

@@ -973,6 +973,8 @@ def save_record(actor: User, record, spec, data: dict, expected_version: int, at
             raise OperationError("只有填写人可以修改此表单")
         if record.status not in EDITABLE_STATUSES:
             raise OperationError("表单正在审批中，不能修改；如需修改请先撤回。")
+        if record.archiving:
+            raise OperationError("此表单已审批通过，签章 PDF 正在归档，请稍后再修改。")
         if record.version != expected_version:
             raise ConflictError("此表单已被他人修改。")
         data = fill_sources(spec, data, source_context(record.project))
@@ -1217,26 +1219,30 @@ def sign_record(actor: User, record, spec, decision: str, comment: str = "", exp
                        f"《{spec.title}》{record.number}（{author.name} 填写）等待您审批（{nxt['label']}）。",
                        _record_link(record), record)
             else:
-                _approve(actor, record, spec, author, digest)
+                _approve(actor, record, spec, author)
     return record
 
 
-def _approve(actor: User, record, spec, author: User, digest: str) -> None:
-    """Final approval: lock, archive the sealed PDF, tell the author; a
-    handover lands in the implementation team's worklist."""
+def _approve(actor: User, record, spec, author: User) -> None:
+    """Final approval: lock, queue the sealing of the final PDF (after
+    commit; the record shows 归档中 until it is there), tell the author; a
+    handover lands in the implementation team's worklist. What would stop
+    the sealing (the seal missing, an unprintable character) refuses the
+    approval here."""
+    from . import jobs
     from .notify import notify
-    from .printing import archive_final
+    from .printing import base_url, check_sealable
     record.status = "approved"
     record.approved_at = utcnow()
     record.current_slot = None
     record.waiting_for_id = None
     record.waiting_since = None
+    record.pdf_sha256 = None
     if spec.updates_customer:
         _update_customer_master(actor, record, spec)
     db.session.flush()
-    archived = archive_final(record)
-    audit.append("archive", actor, target=record, target_label=record.number,
-                 detail={"sha256": archived.sha256, "size": archived.size}, content_hash=digest)
+    check_sealable(record)
+    jobs.later("seal_final_pdf", record.id, base_url())
     notify(author, "approved", f"《{spec.title}》{record.number} 已审批通过。", _record_link(record), record)
     if record.sheet == "handover":
         receiver = db.session.get(User, record.chain[-1]["signer_id"])
