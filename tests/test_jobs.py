@@ -198,3 +198,29 @@ def test_a_worker_killed_while_sealing_loses_nothing(app, world):
         except subprocess.TimeoutExpired:
             second.kill()
     assert len(_archived(record)) == 1 and _archive_events(record) == 1 and len(_archive_files(app)) == 1
+
+
+def test_with_redis_configured_the_app_and_its_worker_share_a_redis_queue(app, world):
+    """QUEUE_REDIS_URL: the queue of several app servers and workers (Redis at 127.0.0.1:6379 here)."""
+    import uuid
+
+    import redis
+    from salestrack import jobs
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    app.config.update(QUEUE_REDIS_URL="redis://127.0.0.1:6379/0", QUEUE_NAME=f"salestrack-test-{uuid.uuid4().hex}")
+    jobs.init_app(app)
+    try:
+        w = world
+        record = _approved(w)
+        assert type(queue()).__name__ == "RedisHuey" and queue().pending_count() == 1
+        worker = Worker(app).start()
+        try:
+            wait_for_pdf_link(w.browser(w.rep), record.id)
+        finally:
+            worker.stop()
+        assert len(_archived(record)) == 1 and _archive_events(record) == 1
+    finally:
+        queue().storage.flush_all()
