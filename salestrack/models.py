@@ -48,6 +48,10 @@ class User(UserMixin, db.Model):
     # Bumped by sign-out, a password change and an admin's reset: a session or
     # remember cookie carrying an older number no longer signs anyone in.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # 我的日程's iCalendar feed: the SHA-256 of the secret in its link (the
+    # link itself is shown once), and when it was made; None: no feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
+    calendar_token_at: Mapped[datetime | None]
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
 
     @property

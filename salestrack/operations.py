@@ -1582,3 +1582,33 @@ def _first_collection(project: Project, paid, when, p: dict) -> None:
     db.session.add(Instalment(project_id=project.id, seq=1, planned_date=when,
                               planned_amount=paid or p.get("amount") or 0, kind="software",
                               actual_date=when if paid else None, actual_amount=paid or None))
+
+
+# ── 我的日程: the personal calendar feed ──────────────────────────────────
+def make_calendar_feed(actor: User) -> str:
+    """Makes (or replaces) `actor`'s secret iCalendar link and returns its
+    token, which is kept only as a hash: the link is shown once. A link made
+    before stops working (its URL answers 404)."""
+    from .agenda import new_token, token_hash
+    token = new_token()
+    with write_transaction():
+        _locked(actor)
+        replaced = actor.calendar_token_hash is not None
+        actor.calendar_token_hash = token_hash(token)
+        actor.calendar_token_at = utcnow()
+        audit.append("calendar_feed", actor, target=actor, target_label=actor.username,
+                     detail={"replaced": replaced})
+    return token
+
+
+def revoke_calendar_feed(actor: User) -> bool:
+    """Ends `actor`'s iCalendar link (its URL answers 404 from now on).
+    Returns whether there was one."""
+    with write_transaction():
+        _locked(actor)
+        if actor.calendar_token_hash is None:
+            return False
+        actor.calendar_token_hash = None
+        actor.calendar_token_at = None
+        audit.append("calendar_feed_revoke", actor, target=actor, target_label=actor.username)
+    return True

@@ -77,6 +77,7 @@ NAV = (
     ("handover.worklist", "交接工作台", ("implementation", "rep", "manager", "director", "gm"), None),
     ("funnel.index", "销售漏斗", ("rep", "manager", "director", "gm", "clerk", "auditor"), None),
     ("followups.index", "跟进提醒", ("rep", "manager", "director", "gm"), None),
+    ("agenda.week", "我的日程", ("rep", "manager", "director", "gm"), None),
     ("archive.export", "审计导出", ("clerk", "auditor"), None),
     ("archive.verify", "文件验证", None, None),
     ("audit.index", "审计日志", ("admin", "auditor"), None),

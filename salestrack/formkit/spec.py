@@ -60,6 +60,12 @@ class Field:
     # printable.column_layout): "unbroken" (a phone number: never split),
     # "narrow" (序号-like) or "wide" (free text).
     print_as: str | None = None
+    # A date or datetime field that is an appointment of the author's (我的日程
+    # and its iCalendar feed): what kind ("计划联络", "约定拜访", "承诺反馈"),
+    # and the key of the field beside it (same row of a table, or the sheet)
+    # whose value says what it is about.
+    calendar: str | None = None
+    calendar_text: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "choices", _tuple(self.choices))

@@ -13,10 +13,10 @@ from ..pdf import ArchiveCorrupt
 
 
 def register_views(app: Flask) -> None:
-    from . import (admin, archive, audit, auth, customers, followups, funnel, handover, main, notifications,
-                   projects, records, signoff)
-    for module in (auth, main, projects, customers, records, signoff, handover, archive, funnel, followups, admin,
-                   notifications, audit):
+    from . import (admin, agenda, archive, audit, auth, customers, followups, funnel, handover, main,
+                   notifications, projects, records, signoff)
+    for module in (auth, main, projects, customers, records, signoff, handover, archive, funnel, followups, agenda,
+                   admin, notifications, audit):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(403)
