@@ -32,10 +32,15 @@ class Entry:
     kind: str  # 计划联络 | 约定拜访 | 承诺反馈 | 待跟进
     day: date  # the local date it falls on
     at: datetime | None  # the local time (aware, department's zone); None: all day
-    title: str  # what it is about, e.g. the customer and the promise
+    about: str  # what it is about: the customer and the promise, purpose or project
     link: str  # the sheet's or the project's page (a path)
     uid: str  # stable across feeds: the sheet's number, the field and the row
     overdue: bool = False
+
+    @property
+    def title(self) -> str:
+        """The kind and what it is about, e.g. 承诺反馈：华东精机（提供测试报告）."""
+        return f"{self.kind}：{self.about}"
 
 
 def _calendar_fields(spec) -> list[tuple[str | None, object, dict]]:
@@ -90,8 +95,8 @@ def sheet_entries(user: User, first: date, last: date) -> list[Entry]:
                 if when is None or not first <= when[0] <= last:
                     continue
                 about = row.get(field.calendar_text) if field.calendar_text in siblings else None
-                title = f"{field.calendar}：{who}" + (f"（{about}）" if isinstance(about, str) and about.strip() else "")
-                out.append(Entry(field.calendar, when[0], when[1], title, f"/records/{record.id}",
+                text = who + (f"（{about.strip()}）" if isinstance(about, str) and about.strip() else "")
+                out.append(Entry(field.calendar, when[0], when[1], text, f"/records/{record.id}",
                                  f"{record.number}-{field.key}-{index}"))
     return out
 
@@ -108,7 +113,7 @@ def followup_entries(user: User, first: date, last: date, now: datetime | None =
         overdue = item.due <= now
         if day > last or (day < first and not overdue):
             continue
-        out.append(Entry(FOLLOWUP_KIND, day, None, f"{FOLLOWUP_KIND}：{item.customer} · {item.name}（{item.customer_class}类）",
+        out.append(Entry(FOLLOWUP_KIND, day, None, f"{item.customer} · {item.name}（{item.customer_class}类）",
                          f"/projects/{item.project_id}", f"followup-{item.project_id}-{day.isoformat()}",
                          overdue=overdue))
     return out
@@ -119,7 +124,7 @@ def entries(user: User, first: date, last: date, now: datetime | None = None) ->
     time (all-day entries first within a day)."""
     found = sheet_entries(user, first, last) + followup_entries(user, first, last, now)
     return sorted(found, key=lambda e: (e.day, e.at is not None, e.at or datetime.min.replace(tzinfo=timezone.utc),
-                                        e.kind, e.title))
+                                        e.kind, e.about))
 
 
 def week_of(day: date) -> tuple[date, date]:

@@ -73,13 +73,14 @@ def test_the_week_page_lists_the_sheets_appointments_and_due_follow_ups_day_by_d
     page = client.get("/calendar/").get_data(as_text=True)
     days = re.split(r"<li class=\"day card", page)[1:]
     assert len(days) == 7 and "今天" in days[2]  # Monday … Sunday; Wednesday is today
-    assert "承诺反馈：华东精机（提供测试报告）" in days[2] and "全天" in days[2]
-    assert "09:30" in days[3] and "计划联络：华东精机（周五前发送节能方案）" in days[3]
-    assert "待跟进：华东精机 · 数控车间改造（A类）" in days[3]
-    assert "14:00" in days[4] and "约定拜访：华东精机（方案演示）" in days[4]
+    assert "全天" in days[2] and ">承诺反馈<" in days[2] and ">华东精机（提供测试报告）</a>" in days[2]
+    assert "09:30" in days[3] and ">计划联络<" in days[3] and ">华东精机（周五前发送节能方案）</a>" in days[3]
+    assert ">待跟进<" in days[3] and ">华东精机 · 数控车间改造（A类）</a>" in days[3]
+    assert "14:00" in days[4] and ">约定拜访<" in days[4] and ">华东精机（方案演示）</a>" in days[4]
+    assert 'aria-label="约定拜访：华东精机（方案演示）"' in days[4]
     assert "安排样机试用" not in page and "2026-03-30" not in page
     later = client.get("/calendar/?week=2026-04-28").get_data(as_text=True)
-    assert "承诺反馈：华东精机（安排样机试用）" in later and "提供测试报告" not in later
+    assert "华东精机（安排样机试用）" in later and "提供测试报告" not in later
 
 
 def test_a_bad_week_shows_this_week_and_roles_without_a_calendar_are_refused(client, factory, week, frozen):
