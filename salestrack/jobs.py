@@ -92,6 +92,15 @@ def _register_tasks(huey) -> None:
             sweep_archives()
 
     tasks["archive_sweep"] = archive_sweep
+
+    # Working days at 09:00 in Shanghai (01:00 UTC; the queue keeps UTC).
+    @huey.periodic_task(crontab(minute="0", hour="1", day_of_week="1-5"), name="escalate_approvals")
+    def escalate_approvals():
+        from .operations import escalate_overdue_approvals
+        with huey.flask_app.app_context():
+            escalate_overdue_approvals()
+
+    tasks["escalate_approvals"] = escalate_approvals
     huey.salestrack_tasks = tasks
 
 

@@ -1612,3 +1612,66 @@ def revoke_calendar_feed(actor: User) -> bool:
         actor.calendar_token_at = None
         audit.append("calendar_feed_revoke", actor, target=actor, target_label=actor.username)
     return True
+
+
+# ── approvals waiting too long: escalated to the signer's manager ─────────
+def escalation_target(signer: User | None) -> User | None:
+    """Whom an overdue approval of `signer` goes up to: the manager of his
+    team (when that is not himself), else a director, else the general
+    manager — active people other than the signer; None when there is nobody."""
+    from .models import Team
+    team = db.session.get(Team, signer.team_id) if signer is not None and signer.team_id else None
+    if team is not None and team.manager_id and team.manager_id != signer.id:
+        manager = db.session.get(User, team.manager_id)
+        if manager is not None and manager.active:
+            return manager
+    for role in ("director", "gm"):
+        above = db.session.scalar(sa.select(User).where(User.role == role, User.active,
+                                                        User.id != (signer.id if signer else None)).order_by(User.id))
+        if above is not None:
+            return above
+    return None
+
+
+def escalate_overdue_approvals(now=None) -> list[int]:
+    """The escalate_approvals job: every sheet waiting at a slot longer than
+    SIGNOFF_OVERDUE_WORKING_DAYS working days (Mon–Fri, Asia/Shanghai;
+    workflow.is_overdue) is escalated once to the signer's manager
+    (escalation_target): a notification and an `escalate` audit event naming
+    the round, slot, signer and manager. Idempotent: a slot already
+    escalated in its round is not escalated again, so a job run twice has
+    its effect once. `now`: naive UTC (default the clock). Returns the ids
+    of the records escalated by this run."""
+    from . import workflow
+    from .models import AuditEvent, Record
+    from .notify import notify
+    now = now or utcnow()
+    done = []
+    waiting = db.session.scalars(sa.select(Record.id).where(Record.status == "submitted",
+                                                            Record.waiting_since.is_not(None))).all()
+    for record_id in waiting:
+        record = db.session.get(Record, record_id)
+        if record is None or not workflow.is_overdue(record, now):
+            continue
+        with write_transaction():
+            _locked(record)
+            if record.status != "submitted" or record.current_slot is None or not workflow.is_overdue(record, now):
+                continue
+            key = {"round": record.round, "slot": record.current_slot}
+            earlier = db.session.scalars(sa.select(AuditEvent.detail).where(
+                AuditEvent.action == "escalate", AuditEvent.target_type == "record", AuditEvent.target_id == record.id))
+            if any({k: (d or {}).get(k) for k in key} == key for d in earlier):
+                continue
+            signer = db.session.get(User, record.waiting_for_id) if record.waiting_for_id else None
+            target = escalation_target(signer)
+            if target is None:
+                continue
+            slot = record.chain[record.current_slot]["label"]
+            days = workflow.working_days_between(record.waiting_since, now)
+            notify(target, "escalated", f"{record.number} 在「{slot}」等待 {signer.name if signer else '（无人）'} "
+                   f"审批已 {days} 个工作日，请督促或安排转交。", _record_link(record), record)
+            audit.append("escalate", None, target=record, target_label=record.number,
+                         detail={**key, "slot_label": slot, "signer": signer.username if signer else None,
+                                 "to": target.username, "working_days": days})
+            done.append(record.id)
+    return done

@@ -15,7 +15,7 @@ from salestrack.database import write_transaction
 from salestrack.extensions import db
 from salestrack.jobs import queue
 from salestrack.models import Notification
-from salestrack.notify import notify
+from salestrack.notify import KINDS, notify
 
 
 def free_port() -> int:
@@ -258,7 +258,7 @@ def test_mail_server_down_delays_the_mail_and_the_act_still_succeeds(app, factor
         controller.stop()
 
 
-@pytest.mark.parametrize("kind", ["submitted", "returned", "approved", "reminder", "delegated", "handover"])
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_has_a_chinese_subject(factory, smtp, worker, kind):
     _notify(factory.user("rep", email="rep@example.com"), kind)
     [msg] = smtp.messages()

@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "user_create": "新建用户", "user_update": "修改用户", "password_set": "重设密码",  # nosec B105 # an event label
     "team_create": "新建团队", "team_update": "修改团队",
     "calendar_feed": "生成日程订阅链接", "calendar_feed_revoke": "停用日程订阅链接",
+    "escalate": "超期升级",
 }
 TARGET_LABELS = {
     "user": "用户", "team": "团队", "customer": "客户", "project": "项目", "record": "表单",
