@@ -64,6 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     htmx.init_app(app)
+    from . import jobs
+    jobs.init_app(app)
 
     with app.app_context():
         from .database import configure_sqlite

@@ -1,5 +1,5 @@
 """Command-line tasks: `flask --app wsgi users …`, `demo`, `audit verify|head|rotate-key`,
-`pdf init-cert`, `archive verify`, `archive export`, `backup`, `restore`,
+`pdf init-cert`, `jobs worker|status`, `archive verify`, `archive export`, `backup`, `restore`,
 `followups enforce`."""
 import json
 import os
@@ -30,6 +30,32 @@ def enforce_followups():
     """Cancel the 立项权 of projects past their class's loss limit (run daily)."""
     cancelled = operations.cancel_lapsed_filing_rights()
     click.echo(f"立项权 cancelled for {len(cancelled)} project(s)")
+
+
+jobs_cli = AppGroup("jobs", help="The job queue (sealing final PDFs, mail, periodic work).")
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", type=int, default=None, help="Job threads (default QUEUE_WORKERS, 2)")
+def jobs_worker(workers):
+    """Run the queue's consumer until stopped (Ctrl-C or SIGTERM: running jobs finish first)."""
+    import logging
+    from .jobs import Worker
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    count = workers or current_app.config["QUEUE_WORKERS"]
+    where = current_app.config.get("QUEUE_REDIS_URL") or current_app.config["QUEUE_PATH"]
+    click.echo(f"salestrack jobs: {count} worker thread(s) on {where}")
+    Worker(current_app._get_current_object(), workers=count).run()
+
+
+@jobs_cli.command("status")
+def jobs_status():
+    """Jobs waiting in the queue, scheduled for later (retries), and approved sheets still 归档中."""
+    from .jobs import queue
+    from .printing import pending_archives
+    huey = queue()
+    click.echo(f"queued: {huey.pending_count()}  scheduled: {huey.scheduled_count()}  "
+               f"归档中: {len(pending_archives())}")
 
 
 @attachments_cli.command("cleanup")
@@ -286,4 +312,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(attachments_cli)
     app.cli.add_command(followups_cli)
+
+
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_command)

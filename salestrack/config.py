@@ -74,6 +74,17 @@ class Defaults:
     # the paper prints no thresholds, so 级别 stays blank until set here
     # (instance/config.py, or SALESTRACK_GRADE_THRESHOLDS as JSON).
     GRADE_THRESHOLDS: dict = {}
+    # The job queue (salestrack/jobs.py, Huey): an SQLite file by default
+    # (instance/queue.db), so one machine needs nothing else; a Redis URL
+    # (redis://127.0.0.1:6379/0) lets app servers and workers on several
+    # machines share it. `flask jobs worker` runs QUEUE_WORKERS job threads.
+    QUEUE_PATH = None
+    QUEUE_REDIS_URL = ""
+    QUEUE_NAME = "salestrack"
+    QUEUE_WORKERS = 2
+    # An approved sheet still without its sealed PDF after this many minutes
+    # has its sealing queued again (a worker died mid-job, the queue was lost).
+    ARCHIVE_RETRY_MINUTES = 2
     DEMO_PASSWORD = "demo"  # nosec B105 # the demo accounts' documented password (README)
 
 

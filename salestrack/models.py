@@ -48,6 +48,10 @@ class User(UserMixin, db.Model):
     # Bumped by sign-out, a password change and an admin's reset: a session or
     # remember cookie carrying an older number no longer signs anyone in.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # 我的日程's iCalendar feed: the SHA-256 of the secret in its link (the
+    # link itself is shown once), and when it was made; None: no feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
+    calendar_token_at: Mapped[datetime | None]
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
 
     @property
@@ -356,6 +360,13 @@ class Record(db.Model):
         back_populates="record", order_by="Signature.id", cascade="all, delete-orphan")
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="record", order_by="Attachment.id", cascade="all, delete-orphan")
+
+    @property
+    def archiving(self) -> bool:
+        """归档中: approved along its sign-off chain, its sealed PDF still
+        being made by the queue's seal_final_pdf job. Records generated
+        approved without a chain (demo --scale funnel data) have none to wait for."""
+        return self.status == "approved" and not self.pdf_sha256 and bool(self.chain)
 
 
 class Revision(db.Model):

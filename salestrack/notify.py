@@ -1,8 +1,9 @@
 """Telling people that something waits for them: a notification in the app,
 always, and an email when a mail server is configured. Operations call
-notify() inside their write transaction; the emails wait in the session's
-outbox and go out only after that transaction commits, so an act that is
-rolled back tells nobody anything."""
+notify() inside their write transaction; each email is a send_mail job
+queued only after that transaction commits (jobs.later), so an act that is
+rolled back tells nobody anything, and a mail server that is down delays
+the mail (retried by the queue) instead of the act."""
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
-from sqlalchemy import event
-
 from .extensions import db
 from .models import Notification, Record, User
 
@@ -28,10 +27,10 @@ KINDS = {
     "delegated": ("委托代签", "您被委托代签"),
     "handover": ("项目交接", "有新的项目交接给您"),
     "followup": ("跟进纪律", "项目超过跟进期限，请处理"),
+    "escalated": ("超期升级", "审批超期：有表单超期未审批"),
 }
 SUBJECT_PREFIX = "【销售项目管理】"
 SMTP_TIMEOUT_SECONDS = 10
-_OUTBOX = "salestrack_outbox"
 
 
 def kind_label(kind: str) -> str:
@@ -41,9 +40,10 @@ def kind_label(kind: str) -> str:
 def notify(user: User | None, kind: str, message: str, link: str | None = None,
            record: Record | None = None) -> Notification | None:
     """Adds a notification for `user` to the current write transaction and,
-    when MAIL_SERVER is set and the user has an email address, queues an
-    email that is sent once the transaction has committed. Nobody to tell
-    (`user` None) is not an error."""
+    when MAIL_SERVER is set and the user has an email address, a send_mail
+    job queued once the transaction has committed. Nobody to tell (`user`
+    None) is not an error."""
+    from . import jobs
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind: {kind!r}")
     if user is None:
@@ -56,7 +56,7 @@ def notify(user: User | None, kind: str, message: str, link: str | None = None,
     session.add(notification)
     config = current_app.config
     if config.get("MAIL_SERVER") and user.email:
-        session.info.setdefault(_OUTBOX, []).append({
+        jobs.later("send_mail", {
             "server": config["MAIL_SERVER"], "port": int(config.get("MAIL_PORT") or 25),
             "sender": config["MAIL_SENDER"], "to": user.email, "name": user.name,
             "subject": SUBJECT_PREFIX + KINDS[kind][1] + (f"：{record.number}" if record is not None else ""),
@@ -97,35 +97,25 @@ def _message(mail: dict) -> EmailMessage:
     return msg
 
 
-def send_mails(mails: list[dict]) -> None:
-    """Sends the mails over one SMTP connection per server. Failures are
-    logged, never raised: the act they belong to has already happened."""
-    by_server: dict[tuple[str, int], list[dict]] = {}
-    for mail in mails:
-        by_server.setdefault((mail["server"], mail["port"]), []).append(mail)
-    for (server, port), batch in by_server.items():
-        try:
-            with smtplib.SMTP(server, port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
-                for mail in batch:
-                    try:
-                        smtp.send_message(_message(mail))
-                    except Exception:  # noqa: BLE001 - one bad address must not stop the others
-                        log.exception("mail to %s (%s) not sent", mail["to"], mail["subject"])
-        except Exception:  # noqa: BLE001 - an unreachable or broken server must not break the act
-            log.exception("mail server %s:%s unavailable; %d mail(s) not sent to %s", server, port, len(batch),
-                          ", ".join(m["to"] for m in batch))
-
-
-@event.listens_for(db.session, "after_commit")
-def _send_after_commit(session) -> None:
-    if session.in_nested_transaction():  # a savepoint: the real commit is still to come
-        return
-    mails = session.info.pop(_OUTBOX, None)
-    if mails:
-        send_mails(mails)
-
-
-@event.listens_for(db.session, "after_rollback")
-def _discard_after_rollback(session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_OUTBOX, None)
+def send_mail(mail: dict) -> None:
+    """The send_mail job: one mail (a dict made by notify()) over SMTP.
+    A refused recipient or message is logged and not retried; any other
+    failure (server unreachable, timeout, temporary refusal) is raised, and
+    the queue retries it (jobs.RETRIES)."""
+    try:
+        with smtplib.SMTP(mail["server"], mail["port"], timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+            smtp.send_message(_message(mail))
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as e:
+        code = getattr(e, "smtp_code", None) or 550
+        if isinstance(e, smtplib.SMTPRecipientsRefused):
+            code = min((c for c, _ in e.recipients.values()), default=550)
+        if not 400 <= code < 500:
+            log.error("mail to %s (%s) refused by %s: %s", mail["to"], mail["subject"], mail["server"], e)
+            return
+        log.warning("mail to %s (%s) deferred by %s (%s); will try again", mail["to"], mail["subject"],
+                    mail["server"], e)
+        raise
+    except (OSError, smtplib.SMTPException) as e:
+        log.warning("mail server %s:%s unavailable for mail to %s (%s): %s; will try again", mail["server"],
+                    mail["port"], mail["to"], mail["subject"], e)
+        raise

@@ -1090,6 +1090,8 @@ def save_record(actor: User, record, spec, data: dict, expected_version: int, at
             raise OperationError("只有填写人可以修改此表单")
         if record.status not in EDITABLE_STATUSES:
             raise OperationError("表单正在审批中，不能修改；如需修改请先撤回。")
+        if record.archiving:
+            raise OperationError("此表单已审批通过，签章 PDF 正在归档，请稍后再修改。")
         if record.version != expected_version:
             raise ConflictError("此表单已被他人修改。")
         data = fill_sources(spec, data, source_context(record.project))
@@ -1334,26 +1336,30 @@ def sign_record(actor: User, record, spec, decision: str, comment: str = "", exp
                        f"《{spec.title}》{record.number}（{author.name} 填写）等待您审批（{nxt['label']}）。",
                        _record_link(record), record)
             else:
-                _approve(actor, record, spec, author, digest)
+                _approve(actor, record, spec, author)
     return record
 
 
-def _approve(actor: User, record, spec, author: User, digest: str) -> None:
-    """Final approval: lock, archive the sealed PDF, tell the author; a
-    handover lands in the implementation team's worklist."""
+def _approve(actor: User, record, spec, author: User) -> None:
+    """Final approval: lock, queue the sealing of the final PDF (after
+    commit; the record shows 归档中 until it is there), tell the author; a
+    handover lands in the implementation team's worklist. What would stop
+    the sealing (the seal missing, an unprintable character) refuses the
+    approval here."""
+    from . import jobs
     from .notify import notify
-    from .printing import archive_final
+    from .printing import base_url, check_sealable
     record.status = "approved"
     record.approved_at = utcnow()
     record.current_slot = None
     record.waiting_for_id = None
     record.waiting_since = None
+    record.pdf_sha256 = None
     if spec.updates_customer:
         _update_customer_master(actor, record, spec)
     db.session.flush()
-    archived = archive_final(record)
-    audit.append("archive", actor, target=record, target_label=record.number,
-                 detail={"sha256": archived.sha256, "size": archived.size}, content_hash=digest)
+    check_sealable(record)
+    jobs.later("seal_final_pdf", record.id, base_url())
     notify(author, "approved", f"《{spec.title}》{record.number} 已审批通过。", _record_link(record), record)
     if record.sheet == "handover":
         receiver = db.session.get(User, record.chain[-1]["signer_id"])
@@ -1725,3 +1731,96 @@ def _first_collection(project: Project, paid, when, p: dict) -> None:
     db.session.add(Instalment(project_id=project.id, seq=1, planned_date=when,
                               planned_amount=paid or p.get("amount") or 0, kind="software",
                               actual_date=when if paid else None, actual_amount=paid or None))
+
+
+# ── 我的日程: the personal calendar feed ──────────────────────────────────
+def make_calendar_feed(actor: User) -> str:
+    """Makes (or replaces) `actor`'s secret iCalendar link and returns its
+    token, which is kept only as a hash: the link is shown once. A link made
+    before stops working (its URL answers 404)."""
+    from .agenda import new_token, token_hash
+    token = new_token()
+    with write_transaction():
+        _locked(actor)
+        replaced = actor.calendar_token_hash is not None
+        actor.calendar_token_hash = token_hash(token)
+        actor.calendar_token_at = utcnow()
+        audit.append("calendar_feed", actor, target=actor, target_label=actor.username,
+                     detail={"replaced": replaced})
+    return token
+
+
+def revoke_calendar_feed(actor: User) -> bool:
+    """Ends `actor`'s iCalendar link (its URL answers 404 from now on).
+    Returns whether there was one."""
+    with write_transaction():
+        _locked(actor)
+        if actor.calendar_token_hash is None:
+            return False
+        actor.calendar_token_hash = None
+        actor.calendar_token_at = None
+        audit.append("calendar_feed_revoke", actor, target=actor, target_label=actor.username)
+    return True
+
+
+# ── approvals waiting too long: escalated to the signer's manager ─────────
+def escalation_target(signer: User | None) -> User | None:
+    """Whom an overdue approval of `signer` goes up to: the manager of his
+    team (when that is not himself), else a director, else the general
+    manager — active people other than the signer; None when there is nobody."""
+    from .models import Team
+    team = db.session.get(Team, signer.team_id) if signer is not None and signer.team_id else None
+    if team is not None and team.manager_id and team.manager_id != signer.id:
+        manager = db.session.get(User, team.manager_id)
+        if manager is not None and manager.active:
+            return manager
+    for role in ("director", "gm"):
+        above = db.session.scalar(sa.select(User).where(User.role == role, User.active,
+                                                        User.id != (signer.id if signer else None)).order_by(User.id))
+        if above is not None:
+            return above
+    return None
+
+
+def escalate_overdue_approvals(now=None) -> list[int]:
+    """The escalate_approvals job: every sheet waiting at a slot longer than
+    SIGNOFF_OVERDUE_WORKING_DAYS working days (Mon–Fri, Asia/Shanghai;
+    workflow.is_overdue) is escalated once to the signer's manager
+    (escalation_target): a notification and an `escalate` audit event naming
+    the round, slot, signer and manager. Idempotent: a slot already
+    escalated in its round is not escalated again, so a job run twice has
+    its effect once. `now`: naive UTC (default the clock). Returns the ids
+    of the records escalated by this run."""
+    from . import workflow
+    from .models import AuditEvent, Record
+    from .notify import notify
+    now = now or utcnow()
+    done = []
+    waiting = db.session.scalars(sa.select(Record.id).where(Record.status == "submitted",
+                                                            Record.waiting_since.is_not(None))).all()
+    for record_id in waiting:
+        record = db.session.get(Record, record_id)
+        if record is None or not workflow.is_overdue(record, now):
+            continue
+        with write_transaction():
+            _locked(record)
+            if record.status != "submitted" or record.current_slot is None or not workflow.is_overdue(record, now):
+                continue
+            key = {"round": record.round, "slot": record.current_slot}
+            earlier = db.session.scalars(sa.select(AuditEvent.detail).where(
+                AuditEvent.action == "escalate", AuditEvent.target_type == "record", AuditEvent.target_id == record.id))
+            if any({k: (d or {}).get(k) for k in key} == key for d in earlier):
+                continue
+            signer = db.session.get(User, record.waiting_for_id) if record.waiting_for_id else None
+            target = escalation_target(signer)
+            if target is None:
+                continue
+            slot = record.chain[record.current_slot]["label"]
+            days = workflow.working_days_between(record.waiting_since, now)
+            notify(target, "escalated", f"{record.number} 在「{slot}」等待 {signer.name if signer else '（无人）'} "
+                   f"审批已 {days} 个工作日，请督促或安排转交。", _record_link(record), record)
+            audit.append("escalate", None, target=record, target_label=record.number,
+                         detail={**key, "slot_label": slot, "signer": signer.username if signer else None,
+                                 "to": target.username, "working_days": days})
+            done.append(record.id)
+    return done

@@ -29,10 +29,11 @@ def _signer_text(sig) -> str:
     return sig.signer.name
 
 
-def print_document(record: Record) -> dict:
+def print_document(record: Record, base: str | None = None) -> dict:
     """Everything printed on the sheet: the paper's fields, the signature
     block of the current round, the record-keeping foot (客户基本信息表),
-    the revision history and the approval timeline."""
+    the revision history and the approval timeline. `base`: the app's
+    address for the verify link (default base_url())."""
     doc = record_view(record)
     current = {s.slot_index: s for s in record.signatures if s.round == record.round}
     signatures = []
@@ -54,14 +55,16 @@ def print_document(record: Record) -> dict:
         doc["sections"] = _without_labels(doc["sections"], {item["label"] for item in doc["record_keeping"]})
     doc["content_hash"] = content_hash(record.data or {})
     doc["organization"] = current_app.config.get("ORGANIZATION") or "销售部"
-    doc["verify_url"] = verify_url(record.number) if "archive.verify_number" in current_app.view_functions else None
+    doc["verify_url"] = (verify_url(record.number, base) if "archive.verify_number" in current_app.view_functions
+                         else None)
     return doc
 
 
-def verify_url(number: str) -> str:
-    """The verify page of a number under base_url(), the same in a request, a CLI task or a test."""
+def verify_url(number: str, base: str | None = None) -> str:
+    """The verify page of a number under `base` or else base_url(), the same
+    in a request, a CLI task, a job or a test."""
     path = current_app.url_map.bind("localhost").build("archive.verify_number", {"number": number})
-    return base_url() + path
+    return (base or base_url()).rstrip("/") + path
 
 
 def base_url() -> str:
@@ -168,29 +171,82 @@ def preview_pdf(record: Record) -> bytes:
     return pdf.render_pdf(print_document(record))
 
 
-def archive_final(record: Record) -> ArchivedPdf:
-    """On final approval: render once, seal, store by SHA-256 and record it.
-    Called inside the approving transaction; raises OperationError (nothing
-    sealed) when the sheet holds a character no print font can draw, and
-    SealMissing when the seal is gone while sealed files exist."""
+def check_sealable(record: Record) -> None:
+    """What would stop the final PDF from being sealed, checked in the
+    approving transaction so that the approval itself is refused: raises
+    SealMissing when the seal is gone while sealed files exist, and
+    OperationError when the sheet holds a character no print font can draw
+    (it would print as an empty box). Rendering and sealing come after, in
+    the seal_final_pdf job (archive_approved)."""
     from .backup import seal_missing_with_archive
-    config = current_app.config
     if seal_missing_with_archive():
         raise SealMissing("电子签章证书缺失，而已有加盖签章的归档文件：请管理员从备份恢复签章后再审批。")
+    missing = pdf.doc_missing_glyphs(print_document(record))
+    if missing:
+        raise OperationError(f"无法归档：{pdf.MissingGlyphs(missing)}。请退回填写人修改后再审批。")
+
+
+def archive_pending(record: Record) -> bool:
+    """Whether the record's sealed PDF is still being made (归档中, Record.archiving)."""
+    return record.archiving
+
+
+def pending_archives(older_than_minutes: float = 0) -> list[int]:
+    """Ids of the records approved at least `older_than_minutes` ago whose
+    sealed PDF is not there yet: the sweep queues their sealing again."""
+    from datetime import timedelta
+
+    from .models import Signature, utcnow
+    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
+    signed = sa.exists().where(Signature.record_id == Record.id, Signature.round == Record.round)
+    return list(db.session.scalars(sa.select(Record.id).where(
+        Record.status == "approved", Record.pdf_sha256.is_(None), Record.approved_at <= cutoff, signed)
+        .order_by(Record.id)))
+
+
+def archive_approved(record_id: int, base: str = "") -> ArchivedPdf | None:
+    """The seal_final_pdf job: renders the approved record once (PDF/A-3b),
+    seals it, stores it under its SHA-256 in ARCHIVE_DIR, registers it
+    (archived_pdfs, record.pdf_sha256) and writes the `archive` audit event
+    in the final signer's name. `base`: the address the approval was made
+    at, printed in the verify link and QR code (empty: base_url()).
+
+    Idempotent: a record that is not approved, or whose current approval is
+    already archived, is left as it is (returns the existing ArchivedPdf or
+    None); two runs at once render twice but store once, the second seeing
+    the first's result under the record's lock. Raises what rendering or
+    sealing raises, so the queue retries."""
+    from .database import write_transaction
+    from . import audit
+    from .operations import _locked
+    record = db.session.get(Record, record_id)
+    if record is None or not archive_pending(record):
+        return _current_archive(record) if record is not None else None
+    config = current_app.config
     pdf.ensure_cert(config["SEAL_KEY_PATH"], config["SEAL_CERT_PATH"], **seal_names())
-    doc = print_document(record)
-    try:
-        sealed = _seal(doc)
-    except pdf.MissingGlyphs as e:  # never seal an empty box: the approval waits for a correction
-        raise OperationError(f"无法归档：{e}。请退回填写人修改后再审批。") from None
-    sha = pdf.archive_store(config["ARCHIVE_DIR"], sealed)
-    archived = db.session.query(ArchivedPdf).filter_by(sha256=sha).one_or_none()
-    if archived is None:
-        archived = ArchivedPdf(record_id=record.id, revision_number=len(record.revisions), round=record.round,
-                               sha256=sha, size=len(sealed))
+    revision, round_ = len(record.revisions), record.round
+    doc = print_document(record, base or None)
+    sealed = _seal(doc)
+    with write_transaction():
+        _locked(record)
+        if not archive_pending(record) or (len(record.revisions), record.round) != (revision, round_):
+            return _current_archive(record)
+        sha = pdf.archive_store(config["ARCHIVE_DIR"], sealed)
+        archived = ArchivedPdf(record_id=record.id, revision_number=revision, round=round_, sha256=sha,
+                               size=len(sealed), created_at=record.approved_at)
         db.session.add(archived)
-    record.pdf_sha256 = sha
+        record.pdf_sha256 = sha
+        final = max((s for s in record.signatures if s.round == round_), key=lambda s: s.slot_index)
+        audit.append("archive", final.signer, target=record, target_label=record.number,
+                     detail={"sha256": sha, "size": len(sealed)},
+                     content_hash=final.content_hash)
     return archived
+
+
+def _current_archive(record: Record) -> ArchivedPdf | None:
+    if not record.pdf_sha256:
+        return None
+    return db.session.scalars(sa.select(ArchivedPdf).where(ArchivedPdf.sha256 == record.pdf_sha256)).first()
 
 
 def _seal(doc: dict) -> bytes:

@@ -78,6 +78,7 @@ NAV = (
     ("funnel.index", "销售漏斗", ("rep", "manager", "director", "gm", "clerk", "auditor"), None),
     ("reports.index", "报表", ("rep", "manager", "director", "gm", "clerk", "auditor"), None),
     ("followups.index", "跟进提醒", ("rep", "manager", "director", "gm"), None),
+    ("agenda.week", "我的日程", ("rep", "manager", "director", "gm"), None),
     ("archive.export", "审计导出", ("clerk", "auditor"), None),
     ("archive.verify", "文件验证", None, None),
     ("audit.index", "审计日志", ("admin", "auditor"), None),

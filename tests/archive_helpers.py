@@ -10,6 +10,7 @@ from salestrack import operations, workflow
 from salestrack.extensions import db
 from salestrack.formkit.spec import Table
 from salestrack.models import ArchivedPdf, Record, User
+from tests.queue_support import wait_archived
 
 TEXTS = {
     "customer_name": "杭州华东精密机械有限公司", "name": "杭州华东精密机械有限公司", "short_name": "华东精机",
@@ -155,13 +156,17 @@ def submit(record: Record, spec, author: User) -> None:
 
 
 def sign_all(record: Record, spec) -> list[str]:
-    """Every slot signed by the person it waits for; returns the signers' names."""
+    """Every slot signed by the person it waits for, then (approved) waiting
+    for the queue's worker to seal and archive the PDF, as a user waits for
+    the 下载 PDF link; returns the signers' names."""
     names = []
     while record.status == "submitted":
         signer = db.session.get(User, record.waiting_for_id)
         slot = record.chain[record.current_slot]
         operations.sign_record(signer, record, spec, "approved", f"{slot['label']}：同意，按计划推进")
         names.append(signer.name)
+    if record.status == "approved":
+        wait_archived(record)
     return names
 
 

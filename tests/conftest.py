@@ -45,7 +45,8 @@ def database_url(tmp_path_factory):
 # Everything else, and every security setting in particular, is the shipped
 # default; tests/test_app.py fails when a test app differs in anything else.
 TEST_ONLY_SETTINGS = {"TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "ATTACHMENT_DIR", "ARCHIVE_DIR",
-                      "SEAL_KEY_PATH", "SEAL_CERT_PATH", "AUDIT_KEY_PATH", "BASE_URL", "PROPAGATE_EXCEPTIONS"}
+                      "SEAL_KEY_PATH", "SEAL_CERT_PATH", "AUDIT_KEY_PATH", "BASE_URL", "PROPAGATE_EXCEPTIONS",
+                      "QUEUE_PATH"}
 
 
 def make_config(database_url, tmp_path, **extra):
@@ -53,7 +54,7 @@ def make_config(database_url, tmp_path, **extra):
         "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": database_url,
         "ATTACHMENT_DIR": str(tmp_path / "attachments"), "ARCHIVE_DIR": str(tmp_path / "archive"),
         "SEAL_KEY_PATH": str(tmp_path / "seal" / "key.pem"), "SEAL_CERT_PATH": str(tmp_path / "seal" / "cert.pem"),
-        "AUDIT_KEY_PATH": str(tmp_path / "audit_key"),
+        "AUDIT_KEY_PATH": str(tmp_path / "audit_key"), "QUEUE_PATH": str(tmp_path / "queue.db"),
         "BASE_URL": "http://localhost", **extra,
     }
 
@@ -176,6 +177,17 @@ def app(migrated, tmp_path, monkeypatch):
         _empty_all_tables()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def worker(app):
+    """The job queue's consumer as `flask jobs worker` runs it (Huey's
+    threads, the app's own queue file), here in threads of the test process:
+    approved sheets are sealed and mails sent by it, as in production."""
+    from salestrack.jobs import Worker
+    running = Worker(app, periodic=False).start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 browser per person, and sheets filled the way a user fills them: one valid
 value per field kind, taken from the sheet's definition."""
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -258,13 +259,34 @@ def notifications(user: User, record: Record, kind: str | None = None) -> list[N
 
 
 def approve_all(w: World, record: Record) -> None:
-    """Every signer of the chain approves in turn, through the record page."""
+    """Every signer of the chain approves in turn, through the record page;
+    then the author waits on the record page, as its 归档中 asks again, until
+    下载 PDF is offered (the queue's worker has sealed the PDF)."""
     reload(record)
     while record.status == "submitted":
         signer = db.session.get(User, record.waiting_for_id)
         response = sign(w, signer, record, comment=f"{signer.name}：同意")
         assert "已签署" in response.get_data(as_text=True)
         reload(record)
+    if record.status == "approved":
+        wait_for_pdf_link(w.browser(db.session.get(User, record.author_id)), record.id)
+        reload(record)
+
+
+def wait_for_pdf_link(client, record_id: int, timeout: float = 60.0) -> str:
+    """What the record page's PDF links show once 下载 PDF is there, asked for
+    as the page's 归档中 asks (GET …/pdf-links every so often)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        # Test requests share the fixture's session; in production each request has its own, so
+        # end its transaction as a new request would begin one (and see what the worker committed).
+        db.session.rollback()
+        text = client.get(f"/records/{record_id}/pdf-links", headers={"HX-Request": "true"}).get_data(as_text=True)
+        if "下载 PDF" in text:
+            return text
+        assert "归档中" in text, text
+        assert time.monotonic() < deadline, f"record {record_id}: no sealed PDF after {timeout} s"
+        time.sleep(0.2)
 
 
 def state(record: Record) -> tuple:

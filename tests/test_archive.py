@@ -15,6 +15,9 @@ from salestrack.models import ArchivedPdf, AuditEvent
 from tests.archive_helpers import approve, archived_count, file_sheet, labels, make_people
 from tests.pdf.pdf_helpers import pdf_info, pdf_text, squeeze
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 SPECS = registry.all_specs()
 
 

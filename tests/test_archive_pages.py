@@ -16,6 +16,9 @@ from salestrack.formkit import registry
 from salestrack.models import ArchivedPdf, AuditEvent
 from tests.archive_helpers import approve, file_sheet, make_people
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 
 
 

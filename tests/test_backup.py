@@ -20,6 +20,9 @@ from salestrack.models import ArchivedPdf, AuditEvent, Record, Team, User
 from tests.archive_helpers import People, approve, file_sheet, make_people, submit
 from tests.conftest import PASSWORD, TEST_DB, BrowserClient, Factory, _postgres_urls, make_config
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 
 @pytest.fixture
 def runner(app):

@@ -90,9 +90,12 @@ def test_audit_verify_finds_the_first_tampered_event(runner, kind):
     assert reported == (tampered + 1 if kind == "deleted" else tampered)
 
 
-def test_demo_has_sealed_archive_an_inbox_and_a_worklist(runner, client):
+def test_demo_has_sealed_archive_an_inbox_and_a_worklist(runner, client, worker):
     from salestrack.models import ArchivedPdf, Record
+    from tests.queue_support import wait_archived
     assert runner.invoke(args=["demo"]).exit_code == 0
+    for record_id in db.session.scalars(sa.select(Record.id).where(Record.status == "approved")).all():
+        wait_archived(record_id)  # sealed by the queue's worker, as bin/run starts it
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ArchivedPdf)) == 4
     assert runner.invoke(args=["archive", "verify"]).exit_code == 0
     waiting = db.session.scalar(sa.select(Record).where(Record.status == "submitted"))

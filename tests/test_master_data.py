@@ -8,6 +8,8 @@ stage, bank and tax data); a draft never writes the customer master; at the
 unless its 清空 box was ticked."""
 import re
 
+import pytest
+
 import sqlalchemy as sa
 from lxml import html as lxml_html
 from werkzeug.datastructures import MultiDict
@@ -16,6 +18,9 @@ from salestrack import access, operations
 from salestrack.extensions import db
 from salestrack.models import Customer, CustomerChange, Record
 from tests.signoff_support import approve_all, page, reload, spec, submit, world  # noqa: F401
+
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
 
 ON_FILE = {"name": "苏州恒力精密机械有限公司", "short_name": "恒力精机", "category": "重要", "source": "展会",
            "industry": "机械", "contact": "陈部长", "phone": "0512-6666 8888", "address": "苏州市吴中区东吴北路 18 号"}

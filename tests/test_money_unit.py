@@ -17,6 +17,9 @@ from tests.archive_helpers import approve, file_sheet as file_archived_sheet, ma
 from tests.pdf.pdf_helpers import pdf_text, squeeze
 from tests.sheet_samples import make_world, new_url
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 HANDOVER = registry.get("handover")
 MONEY_SPECS = [s for s in registry.all_specs() if any(f.kind == "money" for f in s.fields())]
 

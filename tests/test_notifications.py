@@ -4,6 +4,7 @@ import email
 import email.policy
 import logging
 import socket
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +13,9 @@ from aiosmtpd.controller import Controller
 from salestrack import operations
 from salestrack.database import write_transaction
 from salestrack.extensions import db
+from salestrack.jobs import queue
 from salestrack.models import Notification
-from salestrack.notify import notify
+from salestrack.notify import KINDS, notify
 
 
 def free_port() -> int:
@@ -32,13 +34,22 @@ class Inbox:
         self.envelopes.append(envelope)
         return "250 OK"
 
-    def messages(self):
+    def wait(self, count: int = 1, timeout: float = 30.0) -> list:
+        """The envelopes, once `count` have arrived (sent by the queue's worker)."""
+        deadline = time.monotonic() + timeout
+        while len(self.envelopes) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.envelopes
+
+    def messages(self, count: int = 1):
+        self.wait(count)
         return [email.message_from_bytes(e.original_content, policy=email.policy.default) for e in self.envelopes]
 
 
 @pytest.fixture
 def smtp(app):
-    """A real SMTP server on a free local port, with the app pointed at it."""
+    """A real SMTP server on a free local port, with the app pointed at it
+    (mail goes out through the queue: tests that expect one run a worker)."""
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -163,13 +174,14 @@ def test_other_users_notifications_are_invisible(factory, client, login):
 
 
 # ── email ─────────────────────────────────────────────────────────────────
-def test_email_is_delivered_after_commit_in_utf8(factory, smtp):
+def test_email_is_delivered_after_commit_in_utf8(factory, smtp, worker):
     manager = factory.user("manager", name="王经理", email="wang@example.com")
     with write_transaction():
         notify(manager, "submitted", "张伟提交了资源申请表 ZY-2026-0001（华东数控 MES 项目），请审批。",
                link="/records/5")
+        time.sleep(0.5)  # a worker is polling the queue
         assert smtp.envelopes == []  # not before the act commits
-    [envelope] = smtp.envelopes
+    [envelope] = smtp.wait()
     assert envelope.mail_from == "salestrack@example.com"
     assert envelope.rcpt_tos == ["wang@example.com"]
     [msg] = smtp.messages()
@@ -182,7 +194,7 @@ def test_email_is_delivered_after_commit_in_utf8(factory, smtp):
     assert "http://sales.example.com/records/5" in body
 
 
-def test_subject_names_the_record(factory, smtp):
+def test_subject_names_the_record(factory, smtp, worker):
     author = factory.user("rep", email="rep@example.com")
     customer = factory.customer(author)
     project = factory.project(author, customer)
@@ -201,13 +213,15 @@ def test_nothing_is_sent_when_the_act_rolls_back(factory, smtp):
         notify(manager, "submitted", "提交了表单")
         raise operations.OperationError("规则不允许")
     _notify(factory.user("rep"))  # a later act commits: the discarded mail must not ride along
-    assert smtp.envelopes == []
+    assert queue().pending_count() == 0  # no worker runs: a queued mail would still be there
     assert _rows(manager) == []
 
 
 def test_no_mail_without_an_address(factory, smtp):
     _notify(factory.user("rep"))
-    assert smtp.envelopes == []
+    assert queue().pending_count() == 0
+    _notify(factory.user("rep", email="rep@example.com"))
+    assert queue().pending_count() == 1
 
 
 def test_no_mail_and_no_error_when_mail_server_is_unset(app, factory, smtp, caplog):
@@ -215,30 +229,44 @@ def test_no_mail_and_no_error_when_mail_server_is_unset(app, factory, smtp, capl
     manager = factory.user("manager", email="wang@example.com")
     with caplog.at_level(logging.DEBUG, logger="salestrack.mail"):
         _notify(manager)
-    assert smtp.envelopes == []
+    assert queue().pending_count() == 0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(_rows(manager)) == 1
 
 
-def test_mail_server_down_logs_an_error_and_the_act_still_succeeds(app, factory, caplog):
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens there
+def test_mail_server_down_delays_the_mail_and_the_act_still_succeeds(app, factory, worker, caplog):
+    """The act commits at once; the queue's worker fails to reach the server,
+    logs it with the address, and retries until the server is back."""
+    port = free_port()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)  # nothing listens there yet
     manager = factory.user("manager", email="wang@example.com")
-    with caplog.at_level(logging.ERROR, logger="salestrack.mail"):
+    with caplog.at_level(logging.WARNING, logger="salestrack.mail"):
         _notify(manager)
-    assert len(_rows(manager)) == 1
-    [record] = [r for r in caplog.records if r.name == "salestrack.mail"]
-    assert record.levelno == logging.ERROR and "wang@example.com" in record.getMessage()
+        assert len(_rows(manager)) == 1
+        deadline = time.monotonic() + 30
+        while queue().scheduled_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert queue().scheduled_count() == 1  # waiting to be tried again
+    assert any("wang@example.com" in r.getMessage() for r in caplog.records if r.name == "salestrack.mail")
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        [envelope] = inbox.wait(timeout=60)
+        assert envelope.rcpt_tos == ["wang@example.com"]
+    finally:
+        controller.stop()
 
 
-@pytest.mark.parametrize("kind", ["submitted", "returned", "approved", "reminder", "delegated", "handover"])
-def test_every_kind_has_a_chinese_subject(factory, smtp, kind):
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kind_has_a_chinese_subject(factory, smtp, worker, kind):
     _notify(factory.user("rep", email="rep@example.com"), kind)
     [msg] = smtp.messages()
     subject = msg["Subject"].removeprefix("【销售项目管理】")
     assert subject and all("\u4e00" <= ch <= "\u9fff" or ch in "：" for ch in subject)
 
 
-def test_a_real_act_mails_after_it_commits(factory, smtp):
+def test_a_real_act_mails_after_it_commits(factory, smtp, worker):
     """operations.delegate notifies the deputy from inside its transaction."""
     from datetime import date, timedelta
     manager = factory.user("manager", name="王经理")

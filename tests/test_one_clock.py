@@ -22,6 +22,9 @@ from tests.pdf.pdf_helpers import pdf_text
 from tests.sheet_samples import html, sheet_form
 from tests.signoff_support import approve_all, fill, inbox, page, reload, sign, spec, submit, world  # noqa: F401
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 UTC_2330 = datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc)
 SHANGHAI_DAY = date(2027, 1, 1)  # 07:30 in Shanghai
 UTC_DAY = date(2026, 12, 31)

@@ -16,7 +16,11 @@ from salestrack.formkit.canonical import content_hash
 from salestrack.models import ArchivedPdf, AuditEvent, Project, Record, Signature
 from salestrack.templating import local_time
 from tests.signoff_support import (approve_all, chosen_signers, crafted_token, editable_input, expected_chain, file_sheet, fill,
-                                   inbox, notifications, page, reload, sign, spec, submit, world)  # noqa: F401
+                                   inbox, notifications, page, reload, sign, spec, submit, wait_for_pdf_link,
+                                   world)  # noqa: F401
+
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
 
 SHEETS = [s for s in registry.all_specs() if s.slots]
 
@@ -65,6 +69,7 @@ def test_a_sheet_goes_from_draft_through_its_whole_chain_to_approval(world, shee
         done = sign(w, signer, record, comment=f"{signer.name} 同意第 {index + 1} 步")
         assert "已签署" in done.get_data(as_text=True)
 
+    wait_for_pdf_link(w.browser(w.rep), record.id)  # the queue's worker seals it; the page shows 归档中 till then
     reload(record)
     assert record.status == "approved" and record.waiting_for_id is None and record.approved_at is not None
     signatures = list(db.session.scalars(sa.select(Signature).where(Signature.record_id == record.id)

@@ -21,6 +21,9 @@ from salestrack.models import AuditEvent, Delegation, Record, Signature, User
 from tests.signoff_support import (approve_all, file_sheet, fill, inbox, notifications, page, reload, sign, spec,
                                    state, submit, world)  # noqa: F401
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 TODAY = date.today()
 
 

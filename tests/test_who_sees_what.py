@@ -4,12 +4,16 @@ revision still in sign-off; a team keeps its manager when the posted one is
 not a valid choice; a customer page names no sheet its reader may not open."""
 from decimal import Decimal
 
+import pytest
 from werkzeug.datastructures import MultiDict
 
 from salestrack.extensions import db
 from salestrack.models import Record, Team
 from tests.signoff_support import (approve_all, file_sheet, fill, page, reload, spec, state, submit,
                                    world)  # noqa: F401
+
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
 
 
 def _approved_handover(w) -> Record:

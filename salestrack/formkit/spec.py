@@ -68,6 +68,12 @@ class Field:
     # A score column of a weighted table: the key of the sheet's field that
     # names the compared party (A竞争对手 → 华为), shown in the column's head.
     party: str | None = None
+    # A date or datetime field that is an appointment of the author's (我的日程
+    # and its iCalendar feed): what kind ("计划联络", "约定拜访", "承诺反馈"),
+    # and the key of the field beside it (same row of a table, or the sheet)
+    # whose value says what it is about.
+    calendar: str | None = None
+    calendar_text: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "choices", _tuple(self.choices))

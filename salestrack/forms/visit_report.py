@@ -44,13 +44,14 @@ FORM = FormSpec(
             )),
             Table("promises", "拜访中对客户的承诺", "Promises made during the visit", columns=(
                 Field("promise", "承诺", "Promise", "text", required=True),
-                Field("due", "反馈时间", "Reply by", "date"),
+                Field("due", "反馈时间", "Reply by", "date", calendar="承诺反馈", calendar_text="promise"),
                 Field("owner", "责任人", "Owner", "text"),
                 Field("action_plan", "任务行动计划", "Action plan", "text"),
             )),
         )),
         Section("", "", (
-            Field("next_visit_at", "约定下次拜访时间", "Next visit agreed for", "datetime"),
+            Field("next_visit_at", "约定下次拜访时间", "Next visit agreed for", "datetime",
+                  calendar="约定拜访", calendar_text="next_visit_purpose"),
             Field("next_visit_place", "约定下次拜访的地点", "Next visit place", "text"),
             Field("next_visit_purpose", "下次拜访目的", "Purpose of next visit", "text"),
             Field("next_visit_plan", "下次拜访主要计划", "Plan for next visit", "text"),

@@ -13,9 +13,10 @@ from ..pdf import ArchiveCorrupt
 
 
 def register_views(app: Flask) -> None:
-    from . import (admin, archive, audit, auth, customers, followups, funnel, handover, main, notifications,
-                   projects, records, reports, signoff)
+    from . import (admin, agenda, archive, audit, auth, customers, followups, funnel, handover, main,
+                   notifications, projects, records, reports, signoff)
     for module in (auth, main, projects, customers, records, signoff, handover, archive, funnel, reports, followups,
+                   agenda,
                    admin, notifications, audit):
         app.register_blueprint(module.bp)
 

@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "person_create": "新建联系人", "person_update": "修改联系人", "data_import": "Excel 导入",
     "password_change": "修改密码", "target_set": "设定考核目标", "upload_expired": "清理未提交的附件",  # nosec B105
     "audit_rekey": "更换审计密钥", "filing_right_lost": "取消立项权", "filing_right_restored": "恢复立项权",
+    "calendar_feed": "生成日程订阅链接", "calendar_feed_revoke": "停用日程订阅链接",
+    "escalate": "超期升级",
 }
 TARGET_LABELS = {
     "user": "用户", "team": "团队", "customer": "客户", "project": "项目", "record": "表单",

@@ -3,7 +3,7 @@ place, withdrawing, reminders, delegation, and the sheet's PDF."""
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import access, clock, formtokens, operations, workflow
@@ -273,8 +273,11 @@ def record_pdf(record_id: int):
     archived version of the same record. ?download=1 (下载 PDF) sends it as a
     file named like 电话记录表_DH-2026-0001.pdf; otherwise (预览) it opens inline."""
     from ..models import ArchivedPdf
-    from ..printing import archived_bytes, preview_pdf
+    from ..printing import archive_pending, archived_bytes, preview_pdf
     record, _ = _record(record_id)
+    if archive_pending(record) and "version" not in request.args:
+        flash("此表单已审批通过，签章 PDF 正在归档，稍后即可下载。", "info")
+        return redirect(url_for("records.show", record_id=record.id))
     if "version" in request.args:
         version = as_id(request.args["version"])
         archived = db.session.get(ArchivedPdf, version) if version is not None else None
@@ -294,6 +297,15 @@ def record_pdf(record_id: int):
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": content_disposition(name, record.number + ".pdf",
                                                    attachment=request.args.get("download") == "1")})
+
+
+@bp.get("/records/<int:record_id>/pdf-links")
+@login_required
+def pdf_links(record_id: int):
+    """The record page's PDF links as a fragment: 归档中 (asking again) while
+    the sealed PDF is being made, then 预览 PDF and 下载 PDF."""
+    record, _ = _record(record_id)
+    return render_template("signoff/_pdf_links.html", record=record, fresh_status=True)
 
 
 def content_disposition(name: str, ascii_name: str, *, attachment: bool) -> str:

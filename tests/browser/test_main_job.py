@@ -28,11 +28,12 @@ from tests.conftest import PASSWORD
 from tests.formkit.formkit_samples import TEXTS, row_count, sample, scoring_cell
 from tests.sheet_samples import NOTE, UPLOADS
 
-pytestmark = pytest.mark.browser
+# Final approvals are sealed by the job queue: its worker runs beside the live server, as in production.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("worker")]
 
 SPECS = registry.all_specs()
 TIMEOUT = 15_000  # ms; generous for a loaded 2-core machine, never a fixed sleep
-SIGN_TIMEOUT = 30_000  # the last signature renders, seals and archives the PDF
+SIGN_TIMEOUT = 30_000  # the last signature; then the queue's worker renders, seals and archives the PDF
 
 
 # ── the people ────────────────────────────────────────────────────────────
@@ -439,8 +440,11 @@ def check_seal(app, data: bytes) -> dict:
 
 
 def download_final_pdf(page, record_id: int) -> bytes:
+    """The sealed PDF, taken as a user takes it: the record page shows 归档中
+    and asks again by itself until 下载 PDF appears."""
     page.goto(f"/records/{record_id}")
     link = page.get_by_role("link", name="下载 PDF")
+    link.wait_for(timeout=SIGN_TIMEOUT)
     href = link.get_attribute("href")
     response = page.context.request.get(href if href.startswith("http") else page.url.split("/records/")[0] + href)
     assert response.ok, response.status

@@ -13,6 +13,9 @@ from salestrack.formkit.spec import Table
 from glyph_check import drawn_and_boxes, emoji_font_chars
 from tests.sheet_samples import html, make_world, new_url
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 SPECS = registry.all_specs()
 RARE = "𠮷野 刘䶮 王㛃 👍"  # CJK Ext-B, Ext-A names and an emoji typed on a phone
 NO_FONT = "\U000F0001"  # a private-use character no installed font draws

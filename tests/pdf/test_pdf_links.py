@@ -6,11 +6,15 @@ import logging
 import os
 from urllib.parse import unquote
 
+import pytest
 
 from salestrack import create_app, pdf
 from salestrack.formkit import registry
 from salestrack.printing import verify_url
 from tests.archive_helpers import approve, file_sheet, make_people
+
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
 
 
 def test_verify_link_follows_the_served_address_when_base_url_is_unset(app, monkeypatch):

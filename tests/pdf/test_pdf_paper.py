@@ -14,6 +14,9 @@ from salestrack.formkit.spec import Table
 from pdf_helpers import pdf_info, pdf_text, squeeze
 from test_pdf_glyphs import OTHER_NOTE, stress_record
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 SPECS = registry.all_specs()
 
 

@@ -12,6 +12,9 @@ from tests.archive_helpers import approve, file_sheet, make_people
 from local_tsa import LocalTSA
 from pdf_samples import visit_report
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 
 @pytest.fixture(scope="module")
 def tsa(tmp_path_factory):

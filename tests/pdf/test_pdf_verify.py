@@ -13,6 +13,9 @@ from tests.archive_helpers import approve, file_sheet, make_people
 import tamper
 from pdf_samples import visit_report
 
+# Final approvals are sealed by the job queue: its worker runs beside the app, as in production.
+pytestmark = pytest.mark.usefixtures("worker")
+
 
 @pytest.fixture(scope="module")
 def customer_seal(tmp_path_factory):
