@@ -131,7 +131,8 @@ def test_printable_shape(spec):
                     assert [o["label"] for o in item["options"]][:len(spec.field(item["key"]).choices)] == \
                         list(spec.field(item["key"]).choices)
             else:
-                assert set(item) == {"type", "key", "label", "columns", "widths", "classes", "rows"}
+                assert set(item) == {"type", "key", "label", "columns", "widths", "classes", "rows", "drawing",
+                                     "drawing_title"}
                 assert all(len(row) == len(item["columns"]) for row in item["rows"])
                 assert len(item["widths"]) == len(item["columns"]) and abs(sum(item["widths"]) - 100) < 0.1
     expected = [i.key for i in spec.items() if header is None or i.key != header.key]
