@@ -215,3 +215,50 @@ def test_picking_a_person_in_the_phone_log_links_him_and_its_rows_take_the_custo
     assert first["reached"] == {"person": person.id, "name": "陈建华"} and second["reached"] == "王科长"
     assert (first["customer_name"], first["customer_no"]) == (customer.name, customer.customer_no)
     assert second["customer_name"] == "另一家公司"  # typed: kept as typed
+
+
+# ── the two diagrams ─────────────────────────────────────────────────────
+ORG = [("陈建华", "总经理", "", "决策层", "支持者", "密切"), ("周晓梅", "采购经理", "陈建华", "管理层", "中立者", "频繁"),
+       ("马强", "设备主管", "陈建华", "管理层", "反对者", "疏远"), ("李工", "工程师", "马强", "操作层", "支持者", "未联系")]
+
+
+def test_the_org_chart_is_one_svg_tree_on_the_page_and_in_the_pdf(world):
+    from salestrack.formkit import drawing
+    from salestrack.pdf import render_html
+    from salestrack.printing import print_document
+    spec = registry.get("org_chart")
+    pairs = [("date", date.today().isoformat())]
+    for n, (name, title, boss, level, attitude, closeness) in enumerate(ORG):
+        pairs += [(f"people-{n}-person", name), (f"people-{n}-title", title), (f"people-{n}-reports_to", boss),
+                  (f"people-{n}-level", level), (f"people-{n}-attitude", attitude),
+                  (f"people-{n}-closeness", closeness)]
+    record = _file(world, world.rep, spec, pairs)
+    svg = drawing.svg(spec.table("people"), record.data["people"])
+    doc = lxml_html.fromstring(svg)
+    assert [t.text for t in doc.xpath("//text[@font-size='14']")] == [name for name, *_ in ORG]
+    assert len(doc.xpath("//path")) == 3  # one line per person with a superior
+    assert svg in page(world, world.rep, f"/records/{record.id}")
+    assert svg in render_html(print_document(record))
+    boxes = drawing.tree_layout(spec.table("people").drawing, [
+        {"person": n, "reports_to": b, "level": lv} for n, _, b, lv, *_ in ORG])
+    assert [b["level"] for b in boxes] == [0, 1, 1, 2] and [b["parent"] for b in boxes] == [None, 0, 0, 2]
+
+
+def test_a_reporting_loop_is_cut_instead_of_drawing_forever():
+    from salestrack.formkit import drawing
+    table = registry.get("org_chart").table("people")
+    rows = [{"person": "甲", "reports_to": "乙"}, {"person": "乙", "reports_to": "甲"}]
+    boxes = drawing.tree_layout(table.drawing, rows)
+    assert sum(b["parent"] is not None for b in boxes) == 1  # one of the two links stays
+    assert drawing.svg(table, rows).count("<rect") >= 2
+
+
+def test_the_relationship_chart_draws_each_decision_maker_and_says_when_weights_miss_100():
+    from salestrack.formkit import drawing
+    table = registry.get("relationship_map").table("decision_makers")
+    rows = [{"person": "陈建华", "relation": "很铁", "weight": 60}, {"person": "周晓梅", "relation": "未接触", "weight": 30}]
+    svg = drawing.svg(table, rows)
+    assert "陈建华" in svg and "周晓梅" in svg and "#3f78b5" in svg and "#e3e3e3" in svg
+    assert "合计 90%" in svg and "不是 100%" in svg
+    assert "不是 100%" not in drawing.svg(table, rows + [{"person": "马强", "relation": "常往来", "weight": 10}])
+    assert drawing.svg(table, [{"person": "<script>", "weight": 5}]).count("<script>") == 0

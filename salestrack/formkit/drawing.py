@@ -4,7 +4,7 @@ one inline SVG string. The same function draws the record page and the PDF
 same rows. Pure: rows in, text out; every value is escaped."""
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
+from markupsafe import escape
 
 from .kinds import display
 from .spec import Drawing, Table
@@ -66,7 +66,7 @@ def _legend(drawing: Drawing, table: Table, y: float, width: float) -> tuple[lis
     if drawing.colour:
         parts.append(_text(x, y + 13, table.column(drawing.colour).label + "：", anchor="start", size=11))
         x += 14 * (len(table.column(drawing.colour).label) + 1)
-        for value, colour in zip(_scale(drawing, table), drawing.palette):
+        for value, colour in zip(_scale(drawing, table), drawing.palette, strict=True):
             parts.append(f'<rect x="{x:.1f}" y="{y + 3:.1f}" width="14" height="12" fill="{colour}" stroke="#555"/>')
             parts.append(_text(x + 18, y + 13, value, anchor="start", size=11))
             x += 26 + 12 * len(value)
