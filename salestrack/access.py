@@ -114,6 +114,15 @@ def can_see_private_person(user: User, customer: Customer) -> bool:
     return user.role in ("rep", "manager") and user.team_id == customer.team_id
 
 
+def may_read_private(user: User, record: Record) -> bool:
+    """Whether `user` reads the private details a sheet holds about a person
+    of its customer (Field.private: 联系人基本信息表, 关键决策人基本信息表):
+    the same people as can_see_private_person; True for a record without a
+    customer (nothing private to protect)."""
+    customer = record.customer
+    return True if customer is None else can_see_private_person(user, customer)
+
+
 def record_scope(user: User):
     """Records a user may see: those of projects he sees, those waiting for
     his signature (or for someone he deputises for today) and those signed

@@ -278,7 +278,9 @@ def _utc_bounds(criteria: ExportCriteria) -> tuple[datetime, datetime]:
 
 def export_items(criteria: ExportCriteria) -> list[ArchivedPdf]:
     """The sealed PDFs of the approvals in the period: a record approved twice
-    (revised after approval) has two, each an approval in its own right."""
+    (revised after approval) has two, each an approval in its own right.
+    Sheets with a person's private details (private_sheets) are never
+    exported in bulk."""
     low, high = _utc_bounds(criteria)
     q = (sa.select(ArchivedPdf).join(Record, ArchivedPdf.record_id == Record.id)
          .join(Project, Record.project_id == Project.id)
@@ -287,7 +289,17 @@ def export_items(criteria: ExportCriteria) -> list[ArchivedPdf]:
         q = q.where(Record.sheet == criteria.sheet)
     if criteria.team is not None:
         q = q.where(Project.team_id == criteria.team.id)
+    private = private_sheets()
+    if private:  # a person's private details never leave in a bulk export
+        q = q.where(Record.sheet.not_in(private))
     return list(db.session.scalars(q.order_by(ArchivedPdf.created_at, ArchivedPdf.id)))
+
+
+def private_sheets() -> list[str]:
+    """Keys of the sheets holding a person's private details (Field.private):
+    their sealed PDFs are left out of every bulk export."""
+    from .formkit import registry
+    return [spec.key for spec in registry.all_specs() if spec.private_fields()]
 
 
 def file_names(items: list[ArchivedPdf]) -> list[str]:

@@ -328,6 +328,9 @@ class Record(db.Model):
     spec_version: Mapped[int] = mapped_column(default=1)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"))
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    # The person a person-master sheet is filed for (FormSpec.updates_person);
+    # set at its first approval when the sheet records a new person.
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"), index=True)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     # draft | submitted | returned | approved
     status: Mapped[str] = mapped_column(sa.String(20), default="draft", index=True)

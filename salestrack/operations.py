@@ -1035,6 +1035,58 @@ def _update_customer_master(approver: User, record, spec) -> list[dict]:
     return changes
 
 
+def _update_person_master(approver: User, record, spec) -> dict:
+    """At final approval of a person-master sheet (spec.updates_person): the
+    person it was filed for — recorded now for the project's customer when
+    the sheet named none — takes each of its 'person.<attr>' fields that
+    holds a value (a blank field keeps what is on file); a sheet with
+    marks_key_decision_maker marks him a 关键决策人. Returns {label: [old,
+    new]}, also the audit event's detail, private values named by label only
+    (people.PRIVATE_FIELDS)."""
+    from .models import Person
+    from .people import COLUMNS, PRIVATE_FIELDS
+    from .records import is_blank
+    data = record.data or {}
+    person = db.session.get(Person, record.person_id) if record.person_id else None
+    created = person is None
+    if created:
+        name = str(data.get("name") or "").strip()[:80]
+        if not name or not record.customer_id:
+            return {}
+        person = Person(customer_id=record.customer_id, name=name, key_decision_maker=False, details={},
+                        private={}, created_by_id=record.author_id)
+        db.session.add(person)
+        db.session.flush()
+        record.person_id = person.id
+    else:
+        _locked(person)
+    details, secret, changed = dict(person.details or {}), dict(person.private or {}), {}
+    for field in spec.person_fields():
+        attr, new = field.prefill.partition(".")[2], data.get(field.key)
+        if is_blank(new):
+            continue
+        if attr in COLUMNS:
+            old = getattr(person, attr)
+            limit = Person.__table__.c[attr].type.length
+            setattr(person, attr, str(new)[:limit] if limit else new)
+            new = getattr(person, attr)
+        else:
+            store = secret if attr in PRIVATE_FIELDS else details
+            old = store.get(attr)
+            store[attr] = new
+        if old != new:
+            changed[field.label] = ["", ""] if attr in PRIVATE_FIELDS else [old, new]
+    if spec.marks_key_decision_maker and not person.key_decision_maker:
+        person.key_decision_maker = True
+        changed["关键决策人"] = [False, True]
+    person.details, person.private = details, secret
+    if changed or created:
+        person.updated_at = utcnow()
+        audit.append("person_create" if created else "person_update", approver, target=person,
+                     target_label=person.name, detail={"record": record.number, "changes": changed})
+    return changed
+
+
 def _add_revision(actor: User, record, spec, old: dict, new: dict):
     from .formkit.canonical import content_hash
     from .formkit.diff import diff
@@ -1048,10 +1100,13 @@ def _add_revision(actor: User, record, spec, old: dict, new: dict):
     return revision
 
 
-def create_record(actor: User, project: Project, spec, data: dict, attachment_ids=(), once: str | None = None):
+def create_record(actor: User, project: Project, spec, data: dict, attachment_ids=(), once: str | None = None,
+                  person=None):
     """Files a new sheet against a project as a draft, with revision 1.
     `once` is the form's one-time token: a second call with it raises
-    AlreadyDone(record id) and files nothing."""
+    AlreadyDone(record id) and files nothing. `person`: the person of the
+    project's customer a person-master sheet is filed for (None: a new
+    person, recorded at its approval); refused for anyone else's person."""
     from .models import Record
     from .records import attach_uploads, source_context
     from .formkit.builder import fill_sources
@@ -1059,9 +1114,11 @@ def create_record(actor: User, project: Project, spec, data: dict, attachment_id
         _use_form_token(actor, once, "save")
         _locked(project)
         data = fill_sources(spec, data, source_context(project))
+        if person is not None and (not spec.updates_person or person.customer_id != project.customer_id):
+            raise OperationError("此联系人不属于本项目的客户")
         record = Record(number=_record_number(spec), sheet=spec.key, spec_version=spec.version,
                         project_id=project.id, customer_id=project.customer_id, author_id=actor.id,
-                        status="draft", data=data, version=1)
+                        status="draft", data=data, version=1, person_id=person.id if person else None)
         db.session.add(record)
         db.session.flush()
         attach_uploads(record, attachment_ids)
@@ -1357,6 +1414,8 @@ def _approve(actor: User, record, spec, author: User) -> None:
     record.pdf_sha256 = None
     if spec.updates_customer:
         _update_customer_master(actor, record, spec)
+    if spec.updates_person:
+        _update_person_master(actor, record, spec)
     db.session.flush()
     check_sealable(record)
     jobs.later("seal_final_pdf", record.id, base_url())

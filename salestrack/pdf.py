@@ -32,7 +32,8 @@ STATIC_DIR = PACKAGE_DIR / "static"
 # PDF/A-3b: the archival variant that also allows attached files later.
 PDF_VARIANT = "pdf/a-3b"
 
-WATERMARKS = {"draft": "草稿", "returned": "草稿", "submitted": "审批中"}
+WATERMARKS = {"draft": "草稿", "returned": "草稿", "submitted": "审批中",
+              "withheld": "副本"}  # an approved sheet printed without its private details: not the sealed file
 
 
 # --- Fetching: the renderer may read our static files and data: URIs only ---

@@ -104,3 +104,25 @@ def picker_people(customer_id: int | None) -> list[tuple[int, str, str]]:
     """(id, name, title) of the people a contact field offers: the filing
     project's customer's people."""
     return [(p.id, p.name, p.title or "") for p in people_of(customer_id)]
+
+
+def offered_people(customer) -> list[dict]:
+    """What a sheet's contact fields offer for `customer` (None: nothing):
+    {'id' (None when not recorded), 'name', 'title', 'phone'} of each
+    recorded person, by name, then the customer's main contact (联系人, with
+    the customer's 电话) and 关键决策人 as 客户基本信息表 keeps them, when no
+    recorded person has that name — so 找到谁 offers whom the customer
+    master names even before he is recorded as a person."""
+    if customer is None:
+        return []
+    out = [{"id": p.id, "name": p.name, "title": p.title or "", "phone": p.phone or ""}
+           for p in people_of(customer.id)]
+    names = {p["name"] for p in out}
+    profile = customer.profile or {}
+    for name, title, phone in ((customer.contact, "主要联系人", customer.phone),
+                               (profile.get("decision_maker"), "关键决策人", "")):
+        name = (name or "").strip() if isinstance(name, str) else ""
+        if name and name not in names:
+            names.add(name)
+            out.append({"id": None, "name": name, "title": title, "phone": phone or ""})
+    return out

@@ -10,9 +10,11 @@ from flask import current_app
 from . import pdf
 from .extensions import db
 from .operations import OperationError
+from .formkit import registry
 from .formkit.canonical import content_hash
 from .models import ArchivedPdf, Record
-from .records import record_view, user_names
+from .formkit.printable import HIDDEN
+from .records import record_view, user_names, withheld_labels
 from .templating import local_time
 
 DECISIONS = {"approved": "同意", "returned": "退回"}
@@ -29,12 +31,15 @@ def _signer_text(sig) -> str:
     return sig.signer.name
 
 
-def print_document(record: Record, base: str | None = None) -> dict:
+def print_document(record: Record, base: str | None = None, *, private: bool = True) -> dict:
     """Everything printed on the sheet: the paper's fields, the signature
     block of the current round, the record-keeping foot (客户基本信息表),
     the revision history and the approval timeline. `base`: the app's
-    address for the verify link (default base_url())."""
-    doc = record_view(record)
+    address for the verify link (default base_url()). `private=False`
+    withholds a person's private details (records.record_view), also in the
+    history."""
+    doc = record_view(record, private=private)
+    withheld = withheld_labels(record, private)
     current = {s.slot_index: s for s in record.signatures if s.round == record.round}
     signatures = []
     chain = record.chain or [{"label": s["label"]} for s in doc["slots"]]
@@ -48,9 +53,11 @@ def print_document(record: Record, base: str | None = None) -> dict:
     doc["signatures"] = signatures
     files = _file_names(record)
     doc["revisions"] = [{"number": r.number, "author": names.get(r.author_id, ""), "at": local_time(r.at),
-                         "changes": [_named_files(c, files) for c in r.changes or []]} for r in record.revisions]
+                         "changes": [_withheld(_named_files(c, files), withheld) for c in r.changes or []]}
+                        for r in record.revisions]
     doc["timeline"] = _timeline(record)
-    doc["record_keeping"] = _record_keeping(record, current) if record.sheet == "customer_info" else []
+    order = registry.get(record.sheet).record_keeping
+    doc["record_keeping"] = _record_keeping(record, current, order) if order or record.sheet == "customer_info" else []
     if doc["record_keeping"]:  # the block prints each of its labels once, in the paper's order
         doc["sections"] = _without_labels(doc["sections"], {item["label"] for item in doc["record_keeping"]})
     doc["content_hash"] = content_hash(record.data or {})
@@ -140,6 +147,12 @@ def _named_files(change: dict, files: dict[int, str]) -> dict:
             for key, value in change.items()}
 
 
+def _withheld(change: dict, labels: set[str]) -> dict:
+    if change.get("label") in labels:
+        return {**change, "old": HIDDEN if change.get("old") else "", "new": HIDDEN if change.get("new") else ""}
+    return change
+
+
 def _without_labels(sections: list[dict], labels: set[str]) -> list[dict]:
     """The sections without the fields of these labels; a section left empty goes too."""
     out = []
@@ -150,13 +163,15 @@ def _without_labels(sections: list[dict], labels: set[str]) -> list[dict]:
     return out
 
 
-def _record_keeping(record: Record, current: dict) -> list[dict]:
-    """客户基本信息表's foot in the paper's order (paper-forms-toolkit.md, part 2,
-    correction 1): registered, entered, collected, review mark, reviewer, revisions."""
+def _record_keeping(record: Record, current: dict, order=()) -> list[dict]:
+    """A master sheet's foot in the paper's order (the definition's
+    record_keeping; 客户基本信息表's, paper-forms-toolkit.md, part 2,
+    correction 1: registered, entered, collected, review mark, reviewer,
+    revisions; sheets 8 and 20 put 采集人 before 录入人, 审核人 before 审核标记)."""
     names = user_names()
     review = current.get(0)
     collector = (record.data or {}).get("collector")
-    return [
+    items = [
         {"label": "信息登记日期", "value": local_time(record.created_at, "%Y-%m-%d")},
         {"label": "信息录入人", "value": record.author.name},
         {"label": "信息采集人", "value": names.get(collector, "") if isinstance(collector, int) else ""},
@@ -164,11 +179,18 @@ def _record_keeping(record: Record, current: dict) -> list[dict]:
         {"label": "信息审核人", "value": _signer_text(review) if review else ""},
         {"label": "信息修改记录", "value": f"共 {len(record.revisions)} 版，见末页"},
     ]
+    if order:
+        items.sort(key=lambda item: order.index(item["label"]) if item["label"] in order else len(order))
+    return items
 
 
-def preview_pdf(record: Record) -> bytes:
-    """Any record as a PDF now, watermarked until approved."""
-    return pdf.render_pdf(print_document(record))
+def preview_pdf(record: Record, *, private: bool = True) -> bytes:
+    """Any record as a PDF now, watermarked until approved; `private=False`
+    withholds a person's private details (print_document)."""
+    doc = print_document(record, private=private)
+    if not private and doc.get("status") == "approved":
+        doc["status"] = "withheld"  # watermarked 副本: the sealed file is the one with every detail
+    return pdf.render_pdf(doc)
 
 
 def check_sealable(record: Record) -> None:

@@ -31,7 +31,8 @@ ALLOWED_UPLOADS = {
 
 def source_context(project: Project) -> dict:
     """Values sheets take from their project, customer and contract review."""
-    context = {"project.name": project.name, "customer.name": project.customer.name,
+    context = {"project.name": project.name, "project.project_no": project.project_no,
+               "customer.name": project.customer.name,
                "customer.customer_no": project.customer.customer_no}
     # The approved contract review if there is one, else the latest draft.
     contract = db.session.scalar(
@@ -106,18 +107,24 @@ def master_profile(customer) -> list[tuple[str, str]]:
     return facts
 
 
-def prefill_values(spec, project: Project) -> dict:
+def prefill_values(spec, project: Project, person=None, *, private: bool = False) -> dict:
     """{field key: value} a new sheet opens with: each field's declared
     `prefill` ('customer.<attr>' from the customer master, 'project.<attr>'
-    from the project), translated by its prefill_map; a value that is not
-    one of a choice field's choices is left out (the field stays blank)."""
-    from .formkit.spec import PREFILL_CUSTOMER
+    from the project, 'person.<attr>' from `person`, the person the sheet is
+    filed for — his private fields only when `private`, i.e. the user may
+    read them), translated by its prefill_map; a value that is not one of a
+    choice field's choices is left out (the field stays blank)."""
+    from .formkit.spec import PREFILL_CUSTOMER, PREFILL_PERSON
+    from .people import values_of
     out = {}
+    on_file = values_of(person, private=private) if person is not None else {}
     for field in spec.fields():
         if not field.prefill:
             continue
         head, _, attr = field.prefill.partition(".")
-        if field.prefill.startswith(PREFILL_CUSTOMER):
+        if field.prefill.startswith(PREFILL_PERSON):
+            value = on_file.get(attr)
+        elif field.prefill.startswith(PREFILL_CUSTOMER):
             value = master_value(project.customer, attr)
         else:
             value = getattr(project, attr, None)
@@ -227,15 +234,29 @@ def attachment_names(record: Record) -> dict[int, str]:
     return {a.id: a.filename for a in record.attachments}
 
 
-def record_view(record: Record) -> dict:
-    """The sheet as plain data for the read-only page and the PDF."""
+def record_view(record: Record, *, private: bool = True) -> dict:
+    """The sheet as plain data for the read-only page and the PDF;
+    `private=False` for a reader who may not see a person's private details
+    (access.may_read_private): each is shown as withheld."""
     spec = registry.get(record.sheet)
     doc = printable(spec, {
         "number": record.number, "sheet": record.sheet, "status": record.status,
         "author_name": record.author.name, "created_at": record.created_at, "data": record.data or {},
-        "attachments": attachment_names(record)}, user_names())
+        "attachments": attachment_names(record)}, user_names(), private=private)
     doc["status_label"] = RECORD_STATUS_LABELS.get(record.status, record.status)
     return doc
+
+
+def withheld_labels(record: Record, private: bool) -> set[str]:
+    """Labels of the record's private details (Field.private) that a reader
+    who may not see them (`private` False) must not read in the revision
+    history either; empty when he may."""
+    if private:
+        return set()
+    try:
+        return {f.label for f in registry.get(record.sheet).private_fields()}
+    except KeyError:
+        return set()
 
 
 def sheets_for_project(project: Project) -> tuple[list, list]:

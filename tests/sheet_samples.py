@@ -257,7 +257,8 @@ class World:
 
     def sources(self) -> dict:
         """What sheets take from the project (no contract review yet)."""
-        return {"project.name": self.project.name, "customer.name": self.customer.name,
+        return {"project.name": self.project.name, "project.project_no": self.project.project_no,
+                "customer.name": self.customer.name,
                 "customer.customer_no": self.customer.customer_no}
 
     def fill(self, spec, rows=2) -> Filled:

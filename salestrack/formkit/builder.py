@@ -217,11 +217,26 @@ def errors(form: SheetForm) -> dict[str, list[str]]:
 
 def fill_sources(spec: FormSpec, data: dict, context: dict) -> dict:
     """A copy of `data` with the source fields set from `context`, keyed by
-    the source strings ('project.name': '...'); missing sources become None."""
+    the source strings ('project.name': '...'); missing sources become None.
+    A table column prefilled from a source ('customer.name') takes its value
+    in each filled row where it was left blank."""
     out = dict(data or {})
     for field in spec.source_fields():
         value = (context or {}).get(field.source)
         out[field.key] = None if value is None else str(value)
+    for table in spec.tables():
+        prefilled = [col for col in table.columns if col.prefill]
+        if not prefilled or not isinstance(out.get(table.key), list):
+            continue
+        rows = []
+        for row in out[table.key]:
+            row = dict(row) if isinstance(row, dict) else row
+            for col in prefilled:  # a filled row's blank cell takes the project's value (电话记录表's 客户名称)
+                value = (context or {}).get(col.prefill)
+                if isinstance(row, dict) and kinds.is_empty(row.get(col.key)) and value is not None:
+                    row[col.key] = str(value)
+            rows.append(row)
+        out[table.key] = rows
     return out
 
 

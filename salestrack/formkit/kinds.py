@@ -403,6 +403,9 @@ class ContactInput(widgets.TextInput):
     def __call__(self, field, **kwargs):
         kwargs.setdefault("list", PEOPLE_LIST)
         kwargs.setdefault("autocomplete", "off")
+        fills = getattr(getattr(field, "spec_field", None), "fills", ())
+        if fills:  # what picking a person fills (static/js/app.js)
+            kwargs.setdefault("data-fills", " ".join(f"{key}={attr}" for key, attr in fills))
         return super().__call__(field, **kwargs)
 
 

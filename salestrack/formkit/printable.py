@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from . import scoring
+from . import drawing
 from .kinds import checks_note, display
 from .spec import OTHER, FormSpec, Table
 
 
-def printable(spec: FormSpec, record: dict, user_names: dict | None = None) -> dict:
+HIDDEN = "（仅客户所属团队可见）"  # a private detail (Field.private) for a reader who may not see it
+
+
+def printable(spec: FormSpec, record: dict, user_names: dict | None = None, *, private: bool = True) -> dict:
     """The sheet as a plain dict (see the shape in the return statement).
 
     `record` keys read: 'number' (编号), 'sheet', 'status', 'author_name',
@@ -29,7 +33,7 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None) -> d
         date_entry = {"label": "日期", "value": _date_text(record.get("created_at"))}
     sections = []
     for section in spec.sections:
-        items = [_item(item, data, names) for item in section.items if item is not header_field]
+        items = [_item(item, data, names, private) for item in section.items if item is not header_field]
         if items:
             sections.append({"title": section.title, "items": items})
     return {
@@ -51,16 +55,25 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None) -> d
     }
 
 
-def _item(item, data: dict, names: dict) -> dict:
+def _item(item, data: dict, names: dict, private: bool = True) -> dict:
     if isinstance(item, Table):
         rows = [row for row in (data.get(item.key) if isinstance(data.get(item.key), list) else [])
                 if isinstance(row, dict)]
         widths, classes = column_layout(item)
+        hidden = not private and any(col.private for col in item.columns)
         return {"type": "table", "key": item.key, "label": item.label,
                 "columns": [col.label for col in item.columns], "parties": parties(item, data),
                 "widths": widths, "classes": classes,
-                "rows": [[display(col, row.get(col.key), **names) for col in item.columns] for row in rows],
-                "groups": row_groups(item, len(rows)), "footer": footer(item, data)}
+                "rows": [[HIDDEN if col.private and not private and row.get(col.key) not in (None, "")
+                          else display(col, row.get(col.key), **names) for col in item.columns]
+                         for row in rows if isinstance(row, dict)],
+                "groups": row_groups(item, len(rows)), "footer": footer(item, data),
+                # the rows drawn (formkit.drawing), the same SVG on the page and in the PDF
+                "drawing": drawing.svg(item, rows, names) if item.drawing and not hidden else "",
+                "drawing_title": item.drawing.title if item.drawing else ""}
+    if item.private and not private:
+        return {"type": "field", "key": item.key, "label": item.label, "kind": "text", "wide": item.wide,
+                "value": HIDDEN if data.get(item.key) not in (None, "") else ""}
     out = {"type": "field", "key": item.key, "label": item.label,
            "value": display(item, data.get(item.key), **names),
            "kind": item.kind, "wide": item.wide}

@@ -13,11 +13,16 @@ KINDS = ("text", "textarea", "date", "datetime", "time", "int", "money",
          "percent", "score", "choice", "checks", "user", "files", "contact")
 WEIGHT_TOTAL = 100  # 权重 of a weighted table add up to 100 % (客户综合评估, 关键采购标准清单)
 COMPUTED_SUFFIX = "_computed"  # data[<table>_computed]: the table's computed values, stored with the record
-SOURCES = ("customer.name", "customer.customer_no", "project.name",
+SOURCES = ("customer.name", "customer.customer_no", "project.name", "project.project_no",
            "contract.contract_name", "contract.contract_no")
 PREFILL_CUSTOMER = "customer."
 PREFILL_PROJECT = "project."
-_PREFILL = re.compile(r"(customer|project)\.[a-z][a-z0-9_]{0,39}")
+PREFILL_PERSON = "person."
+_PREFILL = re.compile(r"(customer|project|person)\.[a-z][a-z0-9_]{0,39}")
+# What a picked person (contact field) may fill in a sibling field.
+PERSON_ATTRS = ("title", "phone")
+DRAWINGS = ("tree", "bars")
+RECORD_KEEPING = ("信息登记日期", "信息录入人", "信息采集人", "信息审核标记", "信息审核人", "信息修改记录")
 OTHER = "其他"
 OTHER_SUFFIX = "_other"
 
@@ -74,11 +79,21 @@ class Field:
     # whose value says what it is about.
     calendar: str | None = None
     calendar_text: str | None = None
+    # A person's private detail (family, birthday, political status …):
+    # shown and printed only to who may see the person's private fields
+    # (access.can_see_private_person), never in a bulk export.
+    private: bool = False
+    # On a contact field: ((sibling field key, person attribute), …) that
+    # picking a recorded person fills when still blank — the same row's cell
+    # for a table column, else the sheet's field (e.g. (("title", "title"),)).
+    fills: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "choices", _tuple(self.choices))
         object.__setattr__(self, "scale", _tuple(self.scale))
         object.__setattr__(self, "prefill_map", _tuple(self.prefill_map))
+        object.__setattr__(self, "fills", tuple(tuple(p) if isinstance(p, list) else p
+                                                for p in _tuple(self.fills)))
 
     @property
     def unit(self) -> str | None:
@@ -112,12 +127,47 @@ class Grade:
     label: str
     label_en: str
     setting: str
+class Drawing:
+    """How a table's rows are drawn as a diagram (SVG, the same drawing on the
+    page and in the PDF; formkit.drawing). Each name is a column key.
+
+    kind "tree": one box per row, naming `node` (and the `lines` columns
+    under it), joined to the row whose `node` is the row's `parent`, laid out
+    in tiers by `tier` (the tier column's choices, first = top) and coloured
+    by `colour` (its choices in `palette` order).
+    kind "bars": one bar per row, labelled by `node` (and `lines`), as long
+    as `length` (a percent column) and coloured by `colour`.
+    `tiers` are the tier column's values top-down; `scale` the colour
+    column's values in `palette` order (default: its choices); `line` a
+    choice column whose value sets the style of the line to the parent (its
+    first choice solid and thick … its last dotted)."""
+    kind: str
+    node: str
+    title: str
+    parent: str | None = None
+    lines: tuple[str, ...] = ()
+    tier: str | None = None
+    tiers: tuple[str, ...] = ()
+    colour: str | None = None
+    scale: tuple[str, ...] = ()
+    palette: tuple[str, ...] = ()
+    line: str | None = None
+    length: str | None = None
+
+    def __post_init__(self):
+        for name in ("lines", "tiers", "scale", "palette"):
+            object.__setattr__(self, name, _tuple(getattr(self, name)))
+
+    def columns(self) -> list[str]:
+        return [c for c in (self.node, self.parent, *self.lines, self.tier, self.colour, self.line, self.length)
+                if c]
 
 
 @dataclass(frozen=True)
 class Table:
     """A repeating table: rows of the same columns, as many as needed.
-    required=True means a submitted sheet needs at least one filled row.
+    required=True means a submitted sheet needs at least one filled row;
+    `drawing` draws the rows as a diagram below the table.
 
     A scoring table adds: `rows`, the rows the paper preprints (always shown,
     their label in column `label_column`, never typed unless Row.typed), and
@@ -140,6 +190,7 @@ class Table:
     scores: tuple[str, ...] = ()
     total_label: str | None = None
     grade: Grade | None = None
+    drawing: Drawing | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "columns", _tuple(self.columns))
@@ -204,6 +255,17 @@ class FormSpec:
     # their changed values to the customer master (never a draft; a blank
     # field erases a stored value only when the user ticked its 清空 box).
     updates_customer: bool = False
+    # The person master's sheets (联系人基本信息表, 关键决策人基本信息表): filed
+    # for one person of the customer (Record.person_id, a new one when none
+    # is named); they open with what is on file for him ('person.<attr>'
+    # prefills) and at final approval the person takes their non-blank values
+    # — a draft never changes him. marks_key_decision_maker: the approval
+    # also marks him a 关键决策人.
+    updates_person: bool = False
+    marks_key_decision_maker: bool = False
+    # The record-keeping foot a master-data sheet prints (信息登记日期 …
+    # 信息修改记录), its labels in the paper's order; () for none.
+    record_keeping: tuple[str, ...] = ()
     order: int = 100
     landscape: bool = False  # the paper sheet is a wide table: print on landscape A4
     # One person holds at most one slot of a round (the author cannot pick
@@ -212,7 +274,7 @@ class FormSpec:
     signers_may_repeat: bool = False
 
     def __post_init__(self):
-        for name in ("stages", "sections", "slots"):
+        for name in ("stages", "sections", "slots", "record_keeping"):
             object.__setattr__(self, name, _tuple(getattr(self, name)))
 
     def items(self) -> list[Field | Table]:
@@ -241,6 +303,22 @@ class FormSpec:
         (contact kind): its form offers the customer's people."""
         return any(f.kind == "contact" for item in self.items()
                    for f in (item.columns if isinstance(item, Table) else (item,)))
+
+    def person_fields(self) -> list[Field]:
+        """The fields whose approval updates the person master (none unless
+        updates_person)."""
+        if not self.updates_person:
+            return []
+        return [f for f in self.fields() if f.prefill and f.prefill.startswith(PREFILL_PERSON)]
+
+    def private_fields(self) -> list[Field]:
+        """Fields and table columns holding a person's private details."""
+        return [f for item in self.items()
+                for f in (item.columns if isinstance(item, Table) else (item,)) if f.private]
+
+    def drawings(self) -> list[Table]:
+        """The tables drawn as a diagram."""
+        return [t for t in self.tables() if t.drawing is not None]
 
     def source_fields(self) -> list[Field]:
         return [f for f in self.fields() if f.source]
@@ -362,6 +440,23 @@ def check_spec(spec: FormSpec) -> None:
             if column.kind != "user":
                 fail(f"slot {slot.key!r}: column {column_key!r} is not a user column")
 
+    if not set(spec.record_keeping) <= set(RECORD_KEEPING):
+        fail(f"record_keeping names labels outside {RECORD_KEEPING}")
+    if spec.marks_key_decision_maker and not spec.updates_person:
+        fail("marks_key_decision_maker needs updates_person")
+    if spec.updates_person and spec.updates_customer:
+        fail("a sheet updates the customer master or a person, not both")
+    for item in spec.items():
+        if not isinstance(item, Table):
+            if item.prefill and item.prefill.startswith(PREFILL_PERSON) and not spec.updates_person:
+                fail(f"field {item.key!r}: 'person.' prefills are for sheets with updates_person")
+            _check_fills(item, lambda key: key in {f.key for f in spec.fields()}, fail)
+        else:
+            for col in item.columns:
+                _check_fills(col, lambda key, t=item: key in {c.key for c in t.columns}, fail)
+            if item.drawing is not None:
+                _check_drawing(item, fail)
+
     if spec.followup:
         try:
             dated_by = spec.field(spec.followup_date)
@@ -371,6 +466,40 @@ def check_spec(spec: FormSpec) -> None:
             fail(f"followup_date {spec.followup_date!r} is not a date field")
         if not spec.slots:
             fail("a follow-up sheet needs a sign-off slot: only a submitted sheet counts as a follow-up")
+
+
+def _check_fills(field: Field, exists, fail) -> None:
+    for pair in field.fills:
+        if field.kind != "contact":
+            fail(f"field {field.key!r}: only a contact field fills others")
+        if not (isinstance(pair, tuple) and len(pair) == 2 and exists(pair[0]) and pair[1] in PERSON_ATTRS):
+            fail(f"field {field.key!r}: fills takes (sibling key, one of {PERSON_ATTRS}) pairs")
+
+
+def _check_drawing(table: Table, fail) -> None:
+    drawing = table.drawing
+    if not isinstance(drawing, Drawing) or drawing.kind not in DRAWINGS:
+        fail(f"table {table.key!r}: drawing must be a Drawing of kind {DRAWINGS}")
+    keys = {c.key for c in table.columns}
+    for name in drawing.columns():
+        if name not in keys:
+            fail(f"table {table.key!r}: drawing names a missing column {name!r}")
+    if drawing.kind == "tree" and not drawing.parent:
+        fail(f"table {table.key!r}: a tree needs its parent column")
+    if drawing.kind == "bars" and (not drawing.length or table.column(drawing.length).kind != "percent"):
+        fail(f"table {table.key!r}: bars need a percent length column")
+    for name in (drawing.tier, drawing.line):
+        if name and table.column(name).kind != "choice":
+            fail(f"table {table.key!r}: the drawing's {name!r} must be a choice column")
+    if drawing.colour:
+        column = table.column(drawing.colour)
+        scale = drawing.scale or column.choices
+        if not scale or len(drawing.palette) != len(scale):
+            fail(f"table {table.key!r}: the drawing needs one palette colour per value of {drawing.colour!r}")
+        if not all(isinstance(c, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", c) for c in drawing.palette):
+            fail(f"table {table.key!r}: palette colours are #rrggbb")
+    if drawing.tier and set(drawing.tiers) != set(table.column(drawing.tier).choices):
+        fail(f"table {table.key!r}: tiers must list the tier column's choices, top first")
 
 
 def _claim(keys: set, item, fail) -> None:
@@ -472,6 +601,8 @@ def _check_field(field: Field, fail, *, in_table: bool) -> None:
             fail(f"{where}: scale must be (lowest, highest) integers within 0-100")
     if field.party is not None and (field.kind != "score" or not in_table):
         fail(f"{where}: party is for score columns")
+    if not isinstance(field.private, bool):
+        fail(f"{where}: private is True or False")
     if field.print_as not in (None, "unbroken", "narrow", "wide"):
         fail(f"{where}: print_as must be 'unbroken', 'narrow' or 'wide'")
     if field.source is not None:
@@ -482,10 +613,13 @@ def _check_field(field: Field, fail, *, in_table: bool) -> None:
         if field.kind != "text" or field.required or field.default is not None:
             fail(f"{where}: a source field is plain text, not required, no default")
     if field.prefill is not None:
-        if in_table or field.source is not None:
-            fail(f"{where}: prefill is for plain fields (not table cells or source fields)")
+        if field.source is not None:
+            fail(f"{where}: prefill is for plain fields (not source fields)")
+        if in_table and (field.prefill not in SOURCES or field.kind != "text"):
+            fail(f"{where}: a table cell's prefill is one of {SOURCES}, on a text column"
+                 " (filled at save in every filled row where left blank)")
         if not isinstance(field.prefill, str) or not _PREFILL.fullmatch(field.prefill):
-            fail(f"{where}: prefill must be 'customer.<attr>' or 'project.<attr>'")
+            fail(f"{where}: prefill must be 'customer.<attr>', 'project.<attr>' or 'person.<attr>'")
         if field.kind in ("files", "checks", "user"):
             fail(f"{where}: {field.kind} fields take no prefill")
     if field.prefill_map:

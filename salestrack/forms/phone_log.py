@@ -20,9 +20,10 @@ FORM = FormSpec(
             Table("calls", "电话记录", "Calls", required=True, columns=(
                 Field("seq", "序号", "No.", "int", print_as="narrow"),
                 Field("time", "时间", "Time", "time"),
-                Field("customer_name", "客户名称", "Customer", "text"),
-                Field("customer_no", "编号", "Customer no.", "text"),
-                Field("reached", "找到谁", "Person reached", "contact", required=True),
+                Field("customer_name", "客户名称", "Customer", "text", prefill="customer.name"),
+                Field("customer_no", "编号", "Customer no.", "text", prefill="customer.customer_no"),
+                Field("reached", "找到谁", "Person reached", "contact", required=True,
+                      fills=(("contact", "phone"),)),
                 Field("contact", "联系方式", "Contact details", "text", print_as="unbroken"),
                 Field("content", "电话沟通内容", "What was discussed", "textarea", required=True),
                 Field("tracking", "信息跟踪内容", "Follow-up information", "textarea"),

@@ -182,7 +182,8 @@ def add_person(customer_id: int):
         error = e.message
     if htmx:
         return render_template("customers/_people_picker.html" if in_sheet else "customers/_people.html",
-                               customer=customer, people=people.people_of(customer.id), person=person,
+                               customer=customer, person=person,
+                               people=people.offered_people(customer) if in_sheet else people.people_of(customer.id),
                                added=added, error=error, can_add=True), 400 if error else 200
     if error:
         flash(error, "error")
@@ -207,9 +208,15 @@ def person(customer_id: int, person_id: int):
     customer's team, its manager and above (access.can_see_private_person)."""
     item = _person_or_404(customer_id, person_id)
     private = access.can_see_private_person(current_user, item.customer)
+    sheets = [spec for spec in registry.all_specs() if spec.updates_person]
+    records = list(db.session.scalars(sa.select(Record).where(
+        Record.person_id == item.id, access.record_scope(current_user)).order_by(Record.updated_at.desc())))
+    projects = [p for p in db.session.scalars(sa.select(Project).where(
+        Project.customer_id == item.customer_id, access.project_scope(current_user)).order_by(Project.id.desc()))
+        if access.can_file_sheet(current_user, p)]
     return render_page("customers/person.html", person=item, customer=item.customer, private=private,
                        values=people.values_of(item, private=private), basic=people.BASIC,
-                       private_fields=people.PRIVATE,
+                       private_fields=people.PRIVATE, sheets=sheets, records=records, projects=projects,
                        can_review=access.can_review_customer(current_user, item.customer))
 
 

@@ -16,14 +16,15 @@ from ..formkit import registry
 from ..formkit.builder import (build_form, confirm_implausible_amounts, errors as form_errors, form_data,
                                validate_field)
 from ..formkit.diff import diff
-from ..models import Attachment, Customer, Project, Record
+from ..models import Attachment, Customer, Person, Project, Record
 from ..process import RECORD_STATUSES
-from ..people import people_of, picker_people
+from ..people import offered_people, picker_people
 from ..records import (CLEAR_INPUT, CLEAR_KEY, cleared_fields, prefill_values, customer_column_problems,
                        detect_upload_type, picker_users, record_view, sheets_by_group,
                        source_context, usable_attachment_ids, user_names, attachment_path, ALLOWED_UPLOADS,
+                       withheld_labels,
                        UPLOAD_EXTENSIONS, clean_filename, extension_matches)
-from ..formkit.printable import printable
+from ..formkit.printable import HIDDEN, printable
 from .common import page_number, render_page
 
 bp = Blueprint("records", __name__)
@@ -99,17 +100,38 @@ def _files_for(spec, form, record=None) -> dict[int, Attachment]:
     return {a.id: a for a in db.session.scalars(sa.select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
 
 
-def _render_form(spec, form, project, record=None, status=200, conflict=None, stale=False, version=None):
+def _person_for(spec, project):
+    """The person of the project's customer a new person-master sheet is
+    filed for (?person=<id>, posted back as _person); None for a new person
+    or another sheet; 404 for someone else's person."""
+    raw = request.values.get("_person") or request.args.get("person")
+    if not spec.updates_person or not raw:
+        return None
+    from ..models import Person
+    person = db.session.get(Person, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    if person is None or person.customer_id != project.customer_id:
+        abort(404)
+    return person
+
+
+def _render_form(spec, form, project, record=None, status=200, conflict=None, stale=False, version=None,
+                 person=None):
     """The sheet's form page. `stale`: True/'files' for a stale POST shown
     again, 'kept' for input kept over a sign-in; `version`: the record version
-    the user's page had (else the current one)."""
+    the user's page had (else the current one); `person`: whom a new
+    person-master sheet is filed for."""
     if request.method == "POST":
         cleared = cleared_fields(spec, request.form.getlist(CLEAR_INPUT))
     else:
         cleared = (record.data or {}).get(CLEAR_KEY) or [] if record else []
-    people = people_of(project.customer_id) if spec.names_people() else []
+    people = offered_people(project.customer) if spec.names_people() else []
+    if record is not None and record.person_id:
+        person = db.session.get(Person, record.person_id)
+    elif record is None and person is None:
+        person = _person_for(spec, project)
     return render_page("records/edit.html", spec=spec, form=form, project=project, record=record, cleared=cleared,
-                       people=people, can_add_people=access.can_edit_customer(current_user, project.customer),
+                       people=people, filed_for=person,
+                       can_add_people=access.can_edit_customer(current_user, project.customer),
                        sources=source_context(project), files=_files_for(spec, form, record),
                        grade_thresholds=current_app.config["GRADE_THRESHOLDS"],
                        errors=form_errors(form), conflict=conflict, stale=stale, version=version), status
@@ -179,10 +201,12 @@ def new(project_id: int, sheet: str):
         return redirect(url_for("projects.show", project_id=project.id))
     if not access.can_file_sheet(current_user, project):
         abort(403)
+    person = _person_for(spec, project)
     if request.method == "GET":
+        private = access.can_see_private_person(current_user, project.customer)
         return _kept_form(spec, project) or _render_form(
-            spec, build_form(spec, data=prefill_values(spec, project) or None, users=picker_users(current_user)),
-            project)
+            spec, build_form(spec, data=prefill_values(spec, project, person, private=private) or None,
+                             users=picker_users(current_user)), project, person=person)
     action = request.form.get("action", "draft")
     if formtokens.is_stale():
         return _render_stale(spec, project)
@@ -191,11 +215,12 @@ def new(project_id: int, sheet: str):
         return repeated
     form, valid = _form_for_post(spec, project)
     if not valid:
-        return _render_form(spec, form, project, status=400)
+        return _render_form(spec, form, project, status=400, person=person)
     data = _saved_data(spec, form)
     try:
         record = operations.create_record(current_user, project, spec, data,
-                                          attachment_ids=data_attachment_ids(spec, data), once=formtokens.posted())
+                                          attachment_ids=data_attachment_ids(spec, data), once=formtokens.posted(),
+                                          person=person)
     except operations.AlreadyDone as e:
         return _after_duplicate(e.record_id, action)
     return _after_save(record, action)
@@ -211,7 +236,9 @@ def show_page(record: Record, status: int = 200, sign_error: str | None = None, 
               comment: str = ""):
     """The record page; after a refused signature, with the message next to
     the signing form and the typed comment kept."""
-    return render_page("records/show.html", record=record, doc=record_view(record),
+    private = access.may_read_private(current_user, record)
+    return render_page("records/show.html", record=record, doc=record_view(record, private=private),
+                       withheld=withheld_labels(record, private), withheld_text=HIDDEN,
                        spec=registry.get(record.sheet), can_edit=access.can_edit_record(current_user, record),
                        signoff=signoff_context(record), sign_error=sign_error, sign_error_field=sign_error_field,
                        comment=comment), status

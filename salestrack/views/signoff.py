@@ -278,6 +278,15 @@ def record_pdf(record_id: int):
     if archive_pending(record) and "version" not in request.args:
         flash("此表单已审批通过，签章 PDF 正在归档，稍后即可下载。", "info")
         return redirect(url_for("records.show", record_id=record.id))
+    private = access.may_read_private(current_user, record)
+    if not private and not registry.get(record.sheet).private_fields():
+        private = True  # nothing private on this sheet
+    if "version" in request.args and not private:
+        # The sealed file holds a person's private details; it cannot be
+        # withheld from it without breaking the seal (paper-forms-toolkit.md, Master data ⚠).
+        return render_page("errors/error.html", code=403, title="不能下载此文件",
+                           message="此表含联系人的私人信息（家庭、生日、政治面貌等），签章文件仅客户所属团队、"
+                                   "其团队经理及以上可下载；预览 PDF 不含这些信息。"), 403
     if "version" in request.args:
         version = as_id(request.args["version"])
         archived = db.session.get(ArchivedPdf, version) if version is not None else None
@@ -286,12 +295,12 @@ def record_pdf(record_id: int):
         body = archived_bytes(record, archived.sha256)
         operations.log_download(current_user, record, record.number, archived.sha256)
         suffix = f"_第{archived.revision_number}版"
-    elif record.status == "approved" and record.pdf_sha256:
+    elif record.status == "approved" and record.pdf_sha256 and private:
         body = archived_bytes(record)
         operations.log_download(current_user, record, record.number, record.pdf_sha256)
         suffix = ""
     else:
-        body = preview_pdf(record)
+        body = preview_pdf(record, private=private)
         suffix = "_预览"
     name = f"{sheet_title(record.sheet)}_{record.number}{suffix}.pdf"
     return Response(body, mimetype="application/pdf", headers={

@@ -189,3 +189,24 @@ def test_returning_from_the_inbox_asks_for_a_reason_and_a_confirmation(page, rep
         assert manager.name in banner and "请补充对方职务" in banner
     finally:
         author.context.close()
+
+
+def test_picking_a_person_fills_what_the_sheet_declares_and_keeps_what_was_typed(page, rep_project):
+    """找到谁 on the phone log fills the row's 联系方式 with the person's 电话;
+    the customer's main contact is offered too; a 联系方式 already typed stays."""
+    from salestrack import operations
+    rep, project, _ = rep_project
+    customer = project.customer
+    operations.add_person(rep, customer, name="陈建华", title="设备部部长", phone="0512-6666 1234")
+    operations.update_customer(rep, customer, contact="王主任", phone="0512-6800 0001")
+    sign_in(page, rep.username, PASSWORD)
+    page.goto(f"/projects/{project.id}/sheets/phone_log/new")
+    options = page.locator("#customer-people option")
+    assert sorted(options.evaluate_all("els => els.map(e => e.value)")) == sorted(["陈建华", "王主任"])
+    page.get_by_label("电话记录 第1行 找到谁").fill("陈建华")
+    expect(page.get_by_label("电话记录 第1行 联系方式")).to_have_value("0512-6666 1234")
+    page.get_by_label("电话记录 第2行 联系方式").fill("138 0000 0000")
+    page.get_by_label("电话记录 第2行 找到谁").fill("王主任")
+    expect(page.get_by_label("电话记录 第2行 联系方式")).to_have_value("138 0000 0000")
+    page.get_by_label("电话记录 第3行 找到谁").fill("王主任")
+    expect(page.get_by_label("电话记录 第3行 联系方式")).to_have_value("0512-6800 0001")

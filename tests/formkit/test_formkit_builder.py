@@ -14,7 +14,8 @@ SPECS = registry.all_specs()
 TABLE_SPECS = [s for s in SPECS if s.tables()]
 ids = lambda s: s.key  # noqa: E731
 CONTEXT = {"customer.name": "杭州华东精密机械有限公司", "customer.customer_no": "KH-2026-0031",
-           "project.name": "二号产线数控改造", "contract.contract_name": "数控系统改造项目合同",
+           "project.name": "二号产线数控改造", "project.project_no": "XM-2026-0007",
+           "contract.contract_name": "数控系统改造项目合同",
            "contract.contract_no": "HT-2026-118"}
 
 

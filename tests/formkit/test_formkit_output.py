@@ -132,7 +132,7 @@ def test_printable_shape(spec):
                         list(spec.field(item["key"]).choices)
             else:
                 assert set(item) == {"type", "key", "label", "columns", "widths", "classes", "rows", "groups", "footer",
-                                     "parties"}
+                                     "parties", "drawing", "drawing_title"}
                 assert len(item["groups"]) == len(item["rows"])
                 assert all(len(row) == len(item["columns"]) for row in item["rows"])
                 assert len(item["widths"]) == len(item["columns"]) and abs(sum(item["widths"]) - 100) < 0.1

@@ -247,6 +247,47 @@ SHEETS = {
 SPECS = registry.all_specs()
 
 
+# The person master's sheets and the two diagrams (paper-forms-toolkit.md 8, 12, 14, 20).
+PAPER.update({
+    "contact": [
+        ("填写时间", "date", "date"), ("客户", "customer_name", "text"), ("客户编号", "customer_no", "text"),
+        ("姓名", "name", "text"), ("职位", "title", "text"), ("服务企业", "employer", "text"),
+        ("客情状态", "rapport", "choice"), ("影响力", "influence", "choice"), ("关系性质", "relation_type", "choice"),
+        ("关系状态", "relation_state", "choice"), ("性别", "gender", "text"), ("年龄", "age", "int"),
+        ("政治面貌", "political_status", "text"), ("住址", "home_address", "text"), ("邮编", "postcode", "text"),
+        ("电话", "phone", "text"), ("传真", "fax", "text"), ("E-mail", "email", "text"), ("生日", "birthday", "date"),
+        ("出生地", "birthplace", "text"), ("毕业学校", "school", "text"), ("专业", "major", "text"),
+        ("性格", "personality", "choice"), ("兴趣", "interests", "text"), ("喜爱运动", "sports", "text"),
+        ("家族成员状况", "family", "textarea"), ("社交圈", "social_circle", "textarea"), ("个人资信", "personal_credit", "text"),
+        ("信息采集人", "collector", "user"),
+    ],
+    "org_chart": [
+        ("日期", "date", "date"), ("客户名称", "customer_name", "text"), ("客户编号", "customer_no", "text"),
+        ("姓名", "person", "contact"), ("职务", "title", "text"), ("科室", "dept", "text"),
+        ("上级", "reports_to", "contact"), ("级别", "level", "choice"), ("角色", "role", "choice"),
+        ("态度", "attitude", "choice"), ("联系", "closeness", "choice"),
+    ],
+    "relationship_map": [
+        ("日期", "date", "date"), ("项目名称", "project_name", "text"), ("项目编号", "project_no", "text"),
+        ("项目决策人", "person", "contact"), ("所属部门", "dept", "text"), ("对项目的作用", "role_in_project", "text"),
+        ("目前的关系", "relation", "text"), ("影响项目的比重", "weight", "percent"), ("评估结果分析", "analysis", "textarea"),
+    ],
+    "decision_maker": [
+        ("日期", "date", "date"), ("姓名", "name", "text"), ("职位", "title", "text"), ("服务企业", "employer", "text"),
+        ("性别", "gender", "text"), ("年龄", "age", "int"), ("政治面貌", "political_status", "text"),
+        ("住址", "home_address", "text"), ("邮编", "postcode", "text"), ("电话", "phone", "text"), ("传真", "fax", "text"),
+        ("E-mail", "email", "text"), ("生日", "birthday", "date"), ("出生地", "birthplace", "text"),
+        ("性格", "personality", "choice"), ("兴趣", "interests", "text"), ("喜爱运动", "sports", "text"),
+        ("教育背景", "education", "textarea"), ("社会经历", "career", "textarea"), ("婚姻状况", "marital_status", "text"),
+        ("结婚纪念日", "wedding_anniversary", "date"), ("配偶姓名", "spouse_name", "text"),
+        ("配偶生日", "spouse_birthday", "date"), ("配偶的兴趣/爱好", "spouse_interests", "text"),
+        ("子女姓名", "child_name", "text"), ("子女年龄", "child_age", "text"), ("子女溺爱程度", "child_indulgence", "text"),
+        ("子女生日", "child_birthday", "date"), ("子女的兴趣/爱好", "child_interests", "text"),
+        ("家族其他成员情况", "other_family", "textarea"), ("社交圈", "social_circle", "textarea"),
+        ("个人资信", "personal_credit", "text"), ("信息采集人", "collector", "user"),
+    ],
+})
+
 def flat(spec):
     out = []
     for item in spec.items():
@@ -459,3 +500,39 @@ def test_small_spec_itself_is_valid():
 ])
 def test_parse_signer(rule, parsed):
     assert parse_signer(rule) == parsed
+
+
+
+def test_person_sheets_mark_exactly_the_persons_private_fields_and_write_only_person_attributes():
+    from salestrack.people import BASIC, PRIVATE, PRIVATE_FIELDS
+    known = {f.key for f in BASIC + PRIVATE}
+    for spec in (s for s in SPECS if s.updates_person):
+        for field in spec.person_fields():
+            attr = field.prefill.partition(".")[2]
+            assert attr in known, (spec.key, attr)
+            assert field.private == (attr in PRIVATE_FIELDS), (spec.key, attr)
+        assert [f.key for f in spec.private_fields()] == [f.key for f in spec.person_fields() if f.private]
+        assert spec.slots[0].label == "信息审核人"
+        assert spec.record_keeping == ("信息登记日期", "信息采集人", "信息录入人", "信息审核人", "信息审核标记", "信息修改记录")
+    assert registry.get("decision_maker").marks_key_decision_maker
+    assert not registry.get("contact").marks_key_decision_maker
+
+
+def test_a_bad_fill_drawing_or_person_prefill_is_refused():
+    from salestrack.formkit.spec import Drawing
+    rows = Table("rows", "明细", "Rows", (Field("who", "人员", "Person", "contact", fills=(("tel", "phone"),)),
+                                        Field("tel", "电话", "Phone", "text")))
+    check_spec(small_spec(sections=(Section("", "", (rows,)),)))
+    for bad in (Field("who", "人员", "Person", "contact", fills=(("nowhere", "phone"),)),
+                Field("who", "人员", "Person", "contact", fills=(("tel", "birthday"),)),
+                Field("who", "人员", "Person", "text", fills=(("tel", "phone"),))):
+        with pytest.raises(ValueError, match="fills"):
+            check_spec(small_spec(sections=(Section("", "", (replace(rows, columns=(bad, rows.columns[1])),)),)))
+    drawn = replace(rows, drawing=Drawing(kind="tree", title="图", node="who", parent="missing"))
+    with pytest.raises(ValueError, match="missing column"):
+        check_spec(small_spec(sections=(Section("", "", (drawn,)),)))
+    drawn = replace(rows, drawing=Drawing(kind="bars", title="图", node="who", length="tel"))
+    with pytest.raises(ValueError, match="percent"):
+        check_spec(small_spec(sections=(Section("", "", (drawn,)),)))
+    with pytest.raises(ValueError, match="person"):
+        check_spec(small_spec(sections=(Section("", "", (Field("n", "姓名", "Name", "text", prefill="person.name"),)),)))

@@ -14,6 +14,37 @@
       if (dirty.has(forms[i])) { e.preventDefault(); e.returnValue = ""; return ""; }
     }
   });
+  // Picking a person of the customer in a contact input (its datalist) fills
+  // what the sheet's definition declares (data-fills="title=title contact=phone":
+  // the same row's cell for a table, else the sheet's field) where still blank.
+  function fillFromPerson(input) {
+    var pairs = (input.getAttribute("data-fills") || "").split(" ");
+    var list = document.getElementById(input.getAttribute("list") || "");
+    if (!list || !input.form) return;
+    var option = null;
+    for (var i = 0; i < list.options.length; i++) {
+      if (list.options[i].value === input.value.trim()) { option = list.options[i]; break; }
+    }
+    if (!option) return;
+    var row = /^(.*-\d+-)[a-z0-9_]+$/.exec(input.name);
+    pairs.forEach(function (pair) {
+      var parts = pair.split("=");
+      if (parts.length !== 2) return;
+      var target = input.form.elements.namedItem((row ? row[1] : "") + parts[0]);
+      var value = option.getAttribute("data-" + parts[1]) || "";
+      if (target && target.value !== undefined && !target.value.trim() && value) {
+        target.value = value;
+        target.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    });
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("input[data-fills]")) fillFromPerson(e.target);
+  });
+  document.addEventListener("input", function (e) {
+    if (e.target.matches && e.target.matches("input[data-fills]")) fillFromPerson(e.target);
+  });
+
   // htmx: show server errors instead of failing silently.
   document.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr.status;
