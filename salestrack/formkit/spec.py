@@ -127,6 +127,9 @@ class Grade:
     label: str
     label_en: str
     setting: str
+
+
+@dataclass(frozen=True)
 class Drawing:
     """How a table's rows are drawn as a diagram (SVG, the same drawing on the
     page and in the PDF; formkit.drawing). Each name is a column key.
