@@ -25,6 +25,8 @@ from salestrack.formkit.spec import Table
 from salestrack.models import ArchivedPdf, AuditEvent, Customer, Person, Record
 from tests.signoff_support import approve_all, page, reload, submit, world  # noqa: F401
 
+pytestmark = pytest.mark.usefixtures("worker")  # approvals are sealed by the queue's worker
+
 PERSON_SHEETS = [s for s in registry.all_specs() if s.updates_person]
 BIRTHDAY = "1971-05-04"
 FAMILY = "妻子在市一院工作，儿子读高二"

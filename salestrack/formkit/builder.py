@@ -117,7 +117,7 @@ class RowList(FieldList):
             self.table_errors.append(NEED_A_ROW)
         if self.table.weights and not self.draft:
             cells = [entry.form[self.table.weights] for entry in self.filled_rows()]
-            if not any(cell.errors for cell in cells):
+            if cells and not any(cell.errors for cell in cells):  # no row: only 请至少填写一行
                 total = scoring.weight_sum(self.table, [{self.table.weights: cell.data} for cell in cells])
                 if total != scoring.FULL:
                     self.column_errors[self.table.weights] = [scoring.weights_message(total)]
