@@ -26,7 +26,7 @@ KINDS = {
     "approved": ("已批准", "您的表单已批准"),
     "reminder": ("催办", "催办：有表单等待您审批"),
     "delegated": ("委托代签", "您被委托代签"),
-    "handover": ("项目交接", "有新的项目交接给您"),
+    "worklist": ("项目交接", "有新的项目交接给您"),  # a sheet landed in the implementation worklist
 }
 SUBJECT_PREFIX = "【销售项目管理】"
 SMTP_TIMEOUT_SECONDS = 10

@@ -31,9 +31,9 @@ def _signer_text(sig) -> str:
 
 def print_document(record: Record) -> dict:
     """Everything printed on the sheet: the paper's fields, the signature
-    block of the current round, the record-keeping foot (客户基本信息表),
+    block of the current round, the record-keeping foot (FormSpec.record_block),
     the revision history and the approval timeline."""
-    doc = record_view(record)
+    doc = record_view(record, paper=True)
     current = {s.slot_index: s for s in record.signatures if s.round == record.round}
     signatures = []
     chain = record.chain or [{"label": s["label"]} for s in doc["slots"]]
@@ -49,7 +49,7 @@ def print_document(record: Record) -> dict:
     doc["revisions"] = [{"number": r.number, "author": names.get(r.author_id, ""), "at": local_time(r.at),
                          "changes": [_named_files(c, files) for c in r.changes or []]} for r in record.revisions]
     doc["timeline"] = _timeline(record)
-    doc["record_keeping"] = _record_keeping(record, current) if record.sheet == "customer_info" else []
+    doc["record_keeping"] = _record_keeping(record, current)
     if doc["record_keeping"]:  # the block prints each of its labels once, in the paper's order
         doc["sections"] = _without_labels(doc["sections"], {item["label"] for item in doc["record_keeping"]})
     doc["content_hash"] = content_hash(record.data or {})
@@ -148,19 +148,32 @@ def _without_labels(sections: list[dict], labels: set[str]) -> list[dict]:
 
 
 def _record_keeping(record: Record, current: dict) -> list[dict]:
-    """客户基本信息表's foot in the paper's order (paper-forms-toolkit.md, part 2,
-    correction 1): registered, entered, collected, review mark, reviewer, revisions."""
+    """The record-keeping foot of a master-data sheet, [{'label', 'value'}] in
+    the order its definition declares (FormSpec.record_block: §2 prints 审核标记
+    before 审核人, sheets 8, 10, 20 and 28 the other way round;
+    paper-forms-toolkit.md Part 2 #1). None of it is typed: 登记日期 and
+    录入人 are the record's creation (local date, Asia/Shanghai), 采集人 its
+    user field, 审核人/审核标记 the last slot's act of the current round."""
+    from .formkit import registry
+    from .formkit.spec import COLLECTOR_FIELD, RECORD_BLOCK
+    try:
+        block = registry.get(record.sheet).record_block
+    except KeyError:
+        return []
+    if not block:
+        return []
     names = user_names()
-    review = current.get(0)
-    collector = (record.data or {}).get("collector")
-    return [
-        {"label": "信息登记日期", "value": local_time(record.created_at, "%Y-%m-%d")},
-        {"label": "信息录入人", "value": record.author.name},
-        {"label": "信息采集人", "value": names.get(collector, "") if isinstance(collector, int) else ""},
-        {"label": "信息审核标记", "value": DECISIONS.get(review.decision, "") if review else "未审核"},
-        {"label": "信息审核人", "value": _signer_text(review) if review else ""},
-        {"label": "信息修改记录", "value": f"共 {len(record.revisions)} 版，见末页"},
-    ]
+    review = current.get(len(record.chain) - 1) if record.chain else None
+    collector = (record.data or {}).get(COLLECTOR_FIELD)
+    values = {
+        "registered": local_time(record.created_at, "%Y-%m-%d"),
+        "entered": record.author.name,
+        "collected": names.get(collector, "") if isinstance(collector, int) else "",
+        "review_mark": DECISIONS.get(review.decision, "") if review else "未审核",
+        "reviewer": _signer_text(review) if review else "",
+        "revisions": f"共 {len(record.revisions)} 版，见末页",
+    }
+    return [{"label": RECORD_BLOCK[item], "value": values[item]} for item in block]
 
 
 def preview_pdf(record: Record) -> bytes:

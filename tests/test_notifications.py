@@ -230,7 +230,7 @@ def test_mail_server_down_logs_an_error_and_the_act_still_succeeds(app, factory,
     assert record.levelno == logging.ERROR and "wang@example.com" in record.getMessage()
 
 
-@pytest.mark.parametrize("kind", ["submitted", "returned", "approved", "reminder", "delegated", "handover"])
+@pytest.mark.parametrize("kind", ["submitted", "returned", "approved", "reminder", "delegated", "worklist"])
 def test_every_kind_has_a_chinese_subject(factory, smtp, kind):
     _notify(factory.user("rep", email="rep@example.com"), kind)
     [msg] = smtp.messages()

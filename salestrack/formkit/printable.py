@@ -8,7 +8,7 @@ from .kinds import checks_note, display
 from .spec import OTHER, FormSpec, Table
 
 
-def printable(spec: FormSpec, record: dict, user_names: dict | None = None) -> dict:
+def printable(spec: FormSpec, record: dict, user_names: dict | None = None, *, paper: bool = False) -> dict:
     """The sheet as a plain dict (see the shape in the return statement).
 
     `record` keys read: 'number' (编号), 'sheet', 'status', 'author_name',
@@ -16,6 +16,9 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None) -> d
     has no typed one), 'data' (the stored JSON) and optionally 'attachments'
     ({attachment id: file name}). `user_names` maps user ids (int or str) to
     names. The header date field is printed in the header, not repeated below.
+    `paper`: as the paper prints it (the PDF): fields sharing a print_label
+    become one entry under it (see _joined); the web page keeps one labelled
+    value per field.
     """
     record = record or {}
     data = record.get("data") if isinstance(record.get("data"), dict) else {}
@@ -28,7 +31,8 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None) -> d
         date_entry = {"label": "日期", "value": _date_text(record.get("created_at"))}
     sections = []
     for section in spec.sections:
-        items = [_item(item, data, names) for item in section.items if item is not header_field]
+        pairs = [(item, _item(item, data, names)) for item in section.items if item is not header_field]
+        items = _joined(pairs) if paper else [item for _, item in pairs]
         if items:
             sections.append({"title": section.title, "items": items})
     return {
@@ -63,6 +67,32 @@ def _item(item, data: dict, names: dict) -> dict:
            "kind": item.kind, "wide": item.wide}
     if item.kind in ("choice", "checks") and item.choices:
         out["options"] = options(item, data.get(item.key))
+    return out
+
+
+JOIN = " 至 "
+
+
+def _joined(pairs: list[tuple]) -> list[dict]:
+    """The printed items of (spec item, printed item) pairs, consecutive
+    fields sharing a print_label as one entry under it: its 'value' joins
+    theirs by JOIN ('2026-03-02 至 2026-05-30'; a blank one as '—', both
+    blank as blank) and 'keys' lists their keys."""
+    groups: list[list[tuple]] = []
+    for spec_item, item in pairs:
+        label = getattr(spec_item, "print_label", None)
+        if label and groups and getattr(groups[-1][0][0], "print_label", None) == label:
+            groups[-1].append((spec_item, item))
+        else:
+            groups.append([(spec_item, item)])
+    out = []
+    for group in groups:
+        spec_item, first = group[0]
+        if getattr(spec_item, "print_label", None):
+            values = [item["value"] for _, item in group]
+            first = {**first, "label": spec_item.print_label, "keys": [item["key"] for _, item in group],
+                     "value": JOIN.join(v or "—" for v in values) if any(values) else ""}
+        out.append(first)
     return out
 
 

@@ -11,11 +11,20 @@ from ..process import GROUPS, ROLE_CODES, STAGE_BY_CODE
 MONEY_UNIT = "万元"  # every money field of every sheet is in 10 000 yuan
 KINDS = ("text", "textarea", "date", "datetime", "time", "int", "money",
          "percent", "choice", "checks", "user", "files", "contact")
-SOURCES = ("customer.name", "customer.customer_no", "project.name",
-           "contract.contract_name", "contract.contract_no")
+# Values the system knows (from the customer master and the project); a
+# source may also be '<provides>.<field key>' of another sheet (FormSpec.provides).
+SOURCES = ("customer.name", "customer.customer_no", "project.name")
 PREFILL_CUSTOMER = "customer."
 PREFILL_PROJECT = "project."
 _PREFILL = re.compile(r"(customer|project)\.[a-z][a-z0-9_]{0,39}")
+# A source read from another sheet of the same project: '<provides>.<field key>'.
+_SHEET_SOURCE = re.compile(r"[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}")
+FILED_ON = ("project", "customer")
+# The record-keeping block (信息登记日期 …) a master-data sheet prints at its
+# foot: item → label. FormSpec.record_block lists the items in the paper's order.
+RECORD_BLOCK = {"registered": "信息登记日期", "entered": "信息录入人", "collected": "信息采集人",
+                "reviewer": "信息审核人", "review_mark": "信息审核标记", "revisions": "信息修改记录"}
+COLLECTOR_FIELD = "collector"  # the user field that names the 信息采集人
 OTHER = "其他"
 OTHER_SUFFIX = "_other"
 
@@ -60,6 +69,11 @@ class Field:
     # printable.column_layout): "unbroken" (a phone number: never split),
     # "narrow" (序号-like) or "wide" (free text).
     print_as: str | None = None
+    # The paper's label when it prints this field together with its
+    # neighbours: consecutive fields with the same print_label print as one
+    # entry under it, values joined by " 至 " (实施开始日期及结束日期); the
+    # form keeps one labelled input each.
+    print_label: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "choices", _tuple(self.choices))
@@ -147,9 +161,24 @@ class FormSpec:
     # the same engineer as 技术工程师 and 项目经理); True lets a sheet's
     # definition allow it. None of the department's sheets does.
     signers_may_repeat: bool = False
+    # Roles a sheet may take (architecture.md: the engine names no sheet):
+    # where it is filed: "project" (a sales project) or "customer" (a
+    # customer-level sheet, opened from the customer page, taking nothing
+    # from a project: 营销活动表, 异常客户信息表);
+    filed_on: str = "project"
+    # final approval lands it in the implementation team's worklist
+    # (实施工作台), received by its last slot's signer (the handover's 项目经理);
+    # the keys are the fields its worklist card shows (empty: not a worklist sheet);
+    worklist: tuple[str, ...] = ()
+    # other sheets of the same project read its values as `source` fields
+    # '<provides>.<field key>' (the contract review provides 'contract');
+    provides: str | None = None
+    # the record-keeping block printed at its foot, RECORD_BLOCK items in the
+    # paper's order (paper-forms-toolkit.md, Master data; Part 2 #1).
+    record_block: tuple[str, ...] = ()
 
     def __post_init__(self):
-        for name in ("stages", "sections", "slots"):
+        for name in ("stages", "sections", "slots", "record_block", "worklist"):
             object.__setattr__(self, name, _tuple(getattr(self, name)))
 
     def items(self) -> list[Field | Table]:
@@ -292,6 +321,37 @@ def check_spec(spec: FormSpec) -> None:
             if column.kind != "user":
                 fail(f"slot {slot.key!r}: column {column_key!r} is not a user column")
 
+    if spec.filed_on not in FILED_ON:
+        fail(f"filed_on must be one of {FILED_ON}")
+    if spec.filed_on == "customer":
+        if spec.followup or spec.worklist or spec.provides:
+            fail("a customer-level sheet is no follow-up, worklist or source of a project")
+        for item in spec.fields():
+            if (item.source or item.prefill or "").startswith(PREFILL_PROJECT) or (
+                    item.source and not item.source.startswith(PREFILL_CUSTOMER)):
+                fail(f"field {item.key!r}: a customer-level sheet takes nothing from a project")
+        if any(parse_signer(slot.signer)[0] == "project_owner" for slot in spec.slots):
+            fail("a customer-level sheet has no project owner to sign")
+    if spec.worklist:
+        if not spec.slots:
+            fail("a worklist sheet needs a sign-off slot: its last signer receives it")
+        if not isinstance(spec.worklist, tuple) or not all(
+                any(f.key == key for f in spec.fields()) for key in spec.worklist):
+            fail("worklist names the sheet's fields its worklist card shows")
+    if spec.provides is not None and (not isinstance(spec.provides, str) or not _KEY.fullmatch(spec.provides)
+                                      or spec.provides in ("customer", "project")):
+        fail("provides must be a lower-case name other than customer and project")
+    if not isinstance(spec.record_block, tuple) or any(i not in RECORD_BLOCK for i in spec.record_block) \
+            or len(set(spec.record_block)) != len(spec.record_block):
+        fail(f"record_block items must be distinct items of {tuple(RECORD_BLOCK)}")
+    if "collected" in spec.record_block:
+        try:
+            collector = spec.field(COLLECTOR_FIELD)
+        except KeyError:
+            fail(f"record_block prints 信息采集人: a user field {COLLECTOR_FIELD!r} is needed")
+        if collector.kind != "user":
+            fail(f"field {COLLECTOR_FIELD!r} must be a user field")
+
     if spec.followup:
         try:
             dated_by = spec.field(spec.followup_date)
@@ -355,12 +415,16 @@ def _check_field(field: Field, fail, *, in_table: bool) -> None:
         fail(f"{where}: only choice and checks take choices")
     if field.role is not None and (field.kind != "user" or field.role not in ROLE_CODES):
         fail(f"{where}: role must be a known role code on a user field")
+    if field.print_label is not None and (in_table or not isinstance(field.print_label, str)
+                                          or not field.print_label.strip()):
+        fail(f"{where}: print_label is a non-empty text, for fields outside tables")
     if field.print_as not in (None, "unbroken", "narrow", "wide"):
         fail(f"{where}: print_as must be 'unbroken', 'narrow' or 'wide'")
     if field.source is not None:
         if in_table:
             fail(f"{where}: table cells cannot come from a source")
-        if field.source not in SOURCES:
+        if field.source not in SOURCES and (not _SHEET_SOURCE.fullmatch(field.source) or field.source.startswith(
+                (PREFILL_CUSTOMER, PREFILL_PROJECT))):
             fail(f"{where}: unknown source {field.source!r}")
         if field.kind != "text" or field.required or field.default is not None:
             fail(f"{where}: a source field is plain text, not required, no default")

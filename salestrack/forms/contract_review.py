@@ -13,6 +13,7 @@ FORM = FormSpec(
     version=1,
     updates_customer=True,
     author_label="填写人",
+    provides="contract",  # the handover reads 合同名称/合同编号 from it
     order=26,
     sections=(
         Section("", "", (

@@ -13,9 +13,9 @@ from ..pdf import ArchiveCorrupt
 
 
 def register_views(app: Flask) -> None:
-    from . import (admin, archive, audit, auth, customers, followups, funnel, handover, main, notifications,
-                   projects, records, signoff)
-    for module in (auth, main, projects, customers, records, signoff, handover, archive, funnel, followups, admin,
+    from . import (admin, archive, audit, auth, customers, followups, funnel, main, notifications,
+                   projects, records, signoff, worklist)
+    for module in (auth, main, projects, customers, records, signoff, worklist, archive, funnel, followups, admin,
                    notifications, audit):
         app.register_blueprint(module.bp)
 

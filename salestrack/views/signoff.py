@@ -114,7 +114,7 @@ def _default_choices(record, choices) -> dict[str, int]:
     """Pre-selects the project's owner for 客户经理 when he is not the author."""
     out = {}
     for choice in choices:
-        if choice.role == "rep" and record.project.owner_id != current_user.id:
+        if choice.role == "rep" and record.project is not None and record.project.owner_id != current_user.id:
             out[choice.key] = record.project.owner_id
     return out
 
