@@ -9,6 +9,7 @@ from flask import current_app
 
 from . import pdf
 from .extensions import db
+from .formkit import registry
 from .operations import OperationError
 from .formkit.canonical import content_hash
 from .models import ArchivedPdf, Record
@@ -50,6 +51,11 @@ def print_document(record: Record) -> dict:
                          "changes": [_named_files(c, files) for c in r.changes or []]} for r in record.revisions]
     doc["timeline"] = _timeline(record)
     doc["record_keeping"] = _record_keeping(record, current)
+    spec = registry.get(record.sheet)
+    doc["foot"] = doc["header"][1:] if spec.author_at_foot else []  # the author's line again: author, 日期
+    if not spec.paper_header:  # the paper prints none; 编号 still runs at the top of each page
+        doc["header"] = []
+    doc["sign_title"] = spec.sign_title or "审批签核"
     if doc["record_keeping"]:  # the block prints each of its labels once, in the paper's order
         doc["sections"] = _without_labels(doc["sections"], {item["label"] for item in doc["record_keeping"]})
     doc["content_hash"] = content_hash(record.data or {})
@@ -154,7 +160,6 @@ def _record_keeping(record: Record, current: dict) -> list[dict]:
     paper-forms-toolkit.md Part 2 #1). None of it is typed: 登记日期 and
     录入人 are the record's creation (local date, Asia/Shanghai), 采集人 its
     user field, 审核人/审核标记 the last slot's act of the current round."""
-    from .formkit import registry
     from .formkit.spec import COLLECTOR_FIELD, RECORD_BLOCK
     try:
         block = registry.get(record.sheet).record_block

@@ -31,7 +31,7 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None, *, p
         date_entry = {"label": "日期", "value": _date_text(record.get("created_at"))}
     sections = []
     for section in spec.sections:
-        pairs = [(item, _item(item, data, names)) for item in section.items if item is not header_field]
+        pairs = [(item, _item(item, data, names, paper)) for item in section.items if item is not header_field]
         items = _joined(pairs) if paper else [item for _, item in pairs]
         if items:
             sections.append({"title": section.title, "items": items})
@@ -54,11 +54,11 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None, *, p
     }
 
 
-def _item(item, data: dict, names: dict) -> dict:
+def _item(item, data: dict, names: dict, paper: bool = False) -> dict:
     if isinstance(item, Table):
         rows = data.get(item.key) if isinstance(data.get(item.key), list) else []
         widths, classes = column_layout(item)
-        return {"type": "table", "key": item.key, "label": item.label,
+        return {"type": "table", "key": item.key, "label": item.label if item.print_caption or not paper else "",
                 "columns": [col.label for col in item.columns], "widths": widths, "classes": classes,
                 "rows": [[display(col, row.get(col.key), **names) for col in item.columns]
                          for row in rows if isinstance(row, dict)]}
@@ -119,7 +119,8 @@ def column_layout(table: Table) -> tuple[list[float], list[str]]:
 def options(field, value) -> list[dict]:
     """Every option of a choice or checks field as on paper: {'label', 'checked',
     'note'} in the definition's order; 其他 carries its typed note. A stored
-    value that is no longer an option is kept as a checked option at the end."""
+    value that is no longer an option (or a choice's write-in) is kept as a
+    checked option at the end; a write-in left blank prints its blank box."""
     if field.kind == "checks":
         chosen = list(value.get("values") or []) if isinstance(value, dict) else []
         note = checks_note(value) if isinstance(value, dict) else ""
@@ -129,6 +130,8 @@ def options(field, value) -> list[dict]:
     out = [{"label": choice, "checked": choice in chosen, "note": note if choice == OTHER else ""}
            for choice in field.choices]
     out += [{"label": str(v), "checked": True, "note": ""} for v in chosen if v not in field.choices]
+    if getattr(field, "write_in", False) and all(v in field.choices for v in chosen):
+        out.append({"label": "", "checked": False, "note": ""})  # the paper's blank box, left blank
     return out
 
 

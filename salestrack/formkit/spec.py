@@ -74,6 +74,10 @@ class Field:
     # entry under it, values joined by " 至 " (实施开始日期及结束日期); the
     # form keeps one labelled input each.
     print_label: str | None = None
+    # A choice whose last box the paper prints blank, for the writer's own
+    # words (资源支持申请表's 客户分类: □A类客户 … □D类客户 □): beside the
+    # list the form offers a text input; what is written there is the value.
+    write_in: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "choices", _tuple(self.choices))
@@ -91,6 +95,12 @@ class Field:
         """A checks field whose 其他 box carries a free-text note."""
         return self.kind == "checks" and OTHER in self.choices
 
+    @property
+    def takes_note(self) -> bool:
+        """A field with a second text input, key + OTHER_SUFFIX: a checks
+        field's 其他 note or a choice's write-in (write_in)."""
+        return self.has_other or (self.kind == "choice" and self.write_in)
+
 
 @dataclass(frozen=True)
 class Table:
@@ -102,6 +112,9 @@ class Table:
     columns: tuple[Field, ...]
     start_rows: int = 3
     required: bool = False
+    # False when the paper prints no caption over the table (its label is
+    # then the web form's only): 拜访中对客户的承诺 heads the first column.
+    print_caption: bool = True
 
     def __post_init__(self):
         object.__setattr__(self, "columns", _tuple(self.columns))
@@ -176,6 +189,14 @@ class FormSpec:
     # the record-keeping block printed at its foot, RECORD_BLOCK items in the
     # paper's order (paper-forms-toolkit.md, Master data; Part 2 #1).
     record_block: tuple[str, ...] = ()
+    # What the PDF prints beyond the fields, as the paper does (Part 2 #2,
+    # #3, #6): the header line 编号/author/日期 (False: the paper prints none;
+    # the system still numbers and dates the sheet), the title over the
+    # sign-off block ('' for the system's 审批签核), and the author's line
+    # (author_label … 日期) printed again at the foot after the signatures.
+    paper_header: bool = True
+    sign_title: str = ""
+    author_at_foot: bool = False
 
     def __post_init__(self):
         for name in ("stages", "sections", "slots", "record_block", "worklist"):
@@ -366,7 +387,7 @@ def check_spec(spec: FormSpec) -> None:
 def _claim(keys: set, item, fail) -> None:
     """Record a top-level key, refusing clashes (including a checks note)."""
     names = [item.key]
-    if isinstance(item, Field) and item.has_other:
+    if isinstance(item, Field) and item.takes_note:
         names.append(item.key + OTHER_SUFFIX)
     for name in names:
         if name in keys:
@@ -418,6 +439,8 @@ def _check_field(field: Field, fail, *, in_table: bool) -> None:
     if field.print_label is not None and (in_table or not isinstance(field.print_label, str)
                                           or not field.print_label.strip()):
         fail(f"{where}: print_label is a non-empty text, for fields outside tables")
+    if field.write_in and (field.kind != "choice" or in_table):
+        fail(f"{where}: write_in is for choice fields outside tables")
     if field.print_as not in (None, "unbroken", "narrow", "wide"):
         fail(f"{where}: print_as must be 'unbroken', 'narrow' or 'wide'")
     if field.source is not None:

@@ -23,6 +23,7 @@ FORM = FormSpec(
     author_label="填写人",
     order=28,
     filed_on="customer",
+    paper_header=False,
     record_block=("registered", "collected", "entered", "reviewer", "review_mark", "revisions"),
     sections=(
         Section("", "", (

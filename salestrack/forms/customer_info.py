@@ -16,6 +16,7 @@ FORM = FormSpec(
     author_label="填写人",
     order=2,
     updates_customer=True,
+    paper_header=False,  # the paper prints no 编号/填写人/日期 above this sheet (Part 2 #2)
     # The foot as §2 prints it: 审核标记 before 审核人 (paper-forms-toolkit.md Part 2 #1).
     record_block=("registered", "entered", "collected", "review_mark", "reviewer", "revisions"),
     sections=(

@@ -20,6 +20,7 @@ FORM = FormSpec(
     author_label="填写人",
     order=7,
     filed_on="customer",
+    paper_header=False,
     record_block=("registered", "collected", "entered", "reviewer", "review_mark", "revisions"),
     sections=(
         Section("", "", (

@@ -101,7 +101,9 @@ def _complete(spec, record) -> bool:
 
 def _add_value(formdata, item, value):
     from ..formkit.kinds import kind_of
-    if item.kind == "checks" and isinstance(value, dict):
+    if item.kind == "choice" and item.write_in and isinstance(value, str) and value not in item.choices:
+        formdata.add(item.key + "_other", value)  # a write-in
+    elif item.kind == "checks" and isinstance(value, dict):
         for v in value.get("values") or []:
             formdata.add(item.key, v)
         if value.get("other"):

@@ -400,15 +400,16 @@ def printed_labels(spec: FormSpec) -> list[str]:
     section, each sign-off slot, the author's label. Not checked because not
     printed: a slot's comment_label (the PDF's signature block heads the
     comment column 批注) and the English labels."""
-    labels = [spec.title, spec.author_label, "编号"]
+    labels = [spec.title, "编号"] + ([spec.author_label] if spec.paper_header else [])
     for section in spec.sections:
         if section.title:
             labels.append(section.title)
         for item in section.items:
-            labels.append(item.label)
             if isinstance(item, Table):
-                labels += [col.label for col in item.columns]
-    labels += [slot.label for slot in spec.slots]
+                labels += ([item.label] if item.print_caption else []) + [col.label for col in item.columns]
+            else:  # several fields printed as one keep the paper's label
+                labels.append(item.print_label or item.label)
+    labels += [slot.label for slot in spec.slots] + ([spec.sign_title] if spec.sign_title else [])
     return labels
 
 

@@ -340,3 +340,31 @@ def test_csrf_is_part_of_the_form_when_enabled(formkit_app):
         assert "csrf_token" in errors(form)
     finally:
         formkit_app.config["WTF_CSRF_ENABLED"] = False
+
+
+WRITE_INS = [(s, f) for s in SPECS for f in s.fields() if f.write_in]
+
+
+@pytest.mark.parametrize("spec,field", WRITE_INS, ids=lambda x: getattr(x, "key", None))
+def test_a_write_in_is_stored_shown_again_and_printed_in_its_blank_box(spec, field):
+    """The paper's blank last box (客户分类 □): what is written there is the
+    value; choosing from the list as well is refused next to the field, both
+    kept; the PDF ticks the written box, or prints it blank."""
+    from salestrack.formkit.printable import options
+    formdata, _, _ = filled(spec)
+    formdata.setlist(field.key, [""])
+    formdata.setlist(field.key + "_other", ["  战略合作客户 "])
+    form, ok = submit(spec, formdata)
+    assert ok, errors(form)
+    assert form_data(spec, form)[field.key] == "战略合作客户"
+    again = build_form(spec, data=form_data(spec, form), users=USERS)
+    assert again[field.key].other == "战略合作客户"
+    assert [c[0] for c in again[field.key].iter_choices() if c[2]] == [""], "the list shows nothing chosen"
+    assert options(field, "战略合作客户")[-1] == {"label": "战略合作客户", "checked": True, "note": ""}
+    assert options(field, field.choices[0])[-1] == {"label": "", "checked": False, "note": ""}
+
+    formdata.setlist(field.key, [field.choices[0]])
+    form, ok = submit(spec, formdata)
+    assert not ok and errors(form) == {field.key: ["请只选一项：从列表中选择，或在空白框中填写"]}
+    assert form[field.key].other == "  战略合作客户 " and form[field.key].selected_values() == [field.choices[0]]
+    assert validate_field(spec, field.key + "_other", "战略合作客户") == []
