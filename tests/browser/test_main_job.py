@@ -7,8 +7,9 @@ uploaded), saves, submits (choosing the signers the chain asks for); every
 signer of the chain signs in with their own browser and approves from
 待我审批 in place; the rep downloads the sealed PDF, whose seal pyHanko finds
 intact and ours, whose text holds every printed label and every value typed,
-and which 文件验证 in the browser reports as the archived file. A handover
-then goes through the implementation team's worklist. One sheet (phone_log)
+and which 文件验证 in the browser reports as the archived file. A sheet that
+lands in the implementation worklist (the handover) then goes through it; a
+customer-level sheet is opened from the customer page instead. One sheet (phone_log)
 is also returned with a reason, revised and signed again."""
 from __future__ import annotations
 
@@ -227,13 +228,16 @@ def fill_sheet(page, spec: FormSpec, office: Office) -> Typed:
 def fill_table(page, spec, table: Table, office: Office, typed: Typed):
     rows = []
     for row in range(2):
-        first = page.get_by_label(f"{table.label} 第{row + 1}行 {table.columns[0].label}", exact=True)
+        head = table.columns[0]
+        first = page.get_by_label(f"{table.label} 第{row + 1}行 {head.label}{f'（{head.unit}）' if head.unit else ''}",
+                                  exact=True)
         if first.count() == 0:
             page.locator(f"#field-{table.key}").get_by_role("button", name="＋ 添加一行").click()
             first.wait_for()
         cells = []
         for col in table.columns:
-            cell = page.get_by_label(f"{table.label} 第{row + 1}行 {col.label}", exact=True)
+            unit = f"（{col.unit}）" if col.unit else ""  # a money cell names its unit (万元)
+            cell = page.get_by_label(f"{table.label} 第{row + 1}行 {col.label}{unit}", exact=True)
             if col.kind == "checks":
                 raise AssertionError("checks columns in tables are not supported by this test yet")
             value, shown = value_of(spec, col, typed, office, table, row)
@@ -283,13 +287,20 @@ def expected_chain(spec: FormSpec, office: Office, typed: Typed) -> tuple[list, 
 
 # ── steps ─────────────────────────────────────────────────────────────────
 def open_sheet_from_project(page, office: Office, spec: FormSpec):
-    page.goto(f"/projects/{office.project.id}")
+    """The sheet's new page from where it is filed: the project page, or the
+    customer page for a customer-level sheet (FormSpec.filed_on)."""
+    if spec.filed_on == "customer":
+        page.goto(f"/customers/{office.customer.id}")
+        new = rf"/customers/{office.customer.id}/sheets/{spec.key}/new$"
+    else:
+        page.goto(f"/projects/{office.project.id}")
+        new = rf"/projects/{office.project.id}/sheets/{spec.key}/new$"
     menu = page.locator("#sheets details.menu")
     if menu.count():
         menu.locator("summary").click()
     link = page.locator("#sheets").get_by_role("link", name=spec.title, exact=True)
     link.click()
-    page.wait_for_url(re.compile(rf"/projects/{office.project.id}/sheets/{spec.key}/new$"))
+    page.wait_for_url(re.compile(new))
     assert page.get_by_role("heading", level=1).inner_text().startswith(spec.title)
 
 
@@ -523,7 +534,7 @@ def test_a_sheet_goes_from_the_project_page_to_a_sealed_verified_pdf(app, office
     status = rep.locator("main").inner_text()
     assert "已批准" in status and "审批通过" in status, status[:1500]
     check_final_pdf(app, rep, spec, record_id, number, typed, office, comments, chain, tmp_path)
-    if spec.key == "handover":
+    if spec.worklist:
         finish_handover(person, office, number)
 
 

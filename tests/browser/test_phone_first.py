@@ -11,6 +11,7 @@ from salestrack.formkit import registry
 from salestrack.formkit.spec import Table
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
+from tests.sheet_samples import new_url
 
 pytestmark = pytest.mark.browser
 
@@ -60,12 +61,13 @@ def test_a_sheet_fits_the_screen_and_every_required_field_is_fillable(browser, l
     rep, _, project = office
     context, page = _open(browser, live_server, rep, width)
     try:
-        page.goto(f"/projects/{project.id}/sheets/{sheet.key}/new")
+        page.goto(new_url(project, sheet))  # on the customer for a customer-level sheet
         _fits(page, f"new {sheet.key}")
         for item in sheet.items():
             if isinstance(item, Table):
                 for col in item.columns:
-                    cell = page.get_by_label(f"{item.label} 第1行 {col.label}", exact=True)
+                    unit = f"（{col.unit}）" if col.unit else ""
+                    cell = page.get_by_label(f"{item.label} 第1行 {col.label}{unit}", exact=True)
                     if col.kind != "checks":
                         _on_screen(page, cell, f"{sheet.key}: {item.label} 第1行 {col.label}")
             elif item.required and not item.source and item.kind not in ("checks", "files"):
