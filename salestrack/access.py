@@ -124,13 +124,15 @@ def may_read_private(user: User, record: Record) -> bool:
 
 
 def record_scope(user: User):
-    """Records a user may see: those of projects he sees, those waiting for
-    his signature (or for someone he deputises for today) and those signed
-    by him."""
+    """Records a user may see: those of projects he sees, the customer-level
+    sheets of customers he sees, those waiting for his signature (or for
+    someone he deputises for today) and those signed by him."""
     from .workflow import principals_of
     signed = sa.select(Signature.record_id).where(
         sa.or_(Signature.signer_id == user.id, Signature.on_behalf_of_id == user.id))
-    return sa.or_(Record.project_id.in_(sa.select(Project.id).where(project_scope(user))),
+    on_customers = sa.and_(Record.project_id.is_(None),
+                           Record.customer_id.in_(sa.select(Customer.id).where(customer_scope(user))))
+    return sa.or_(Record.project_id.in_(sa.select(Project.id).where(project_scope(user))), on_customers,
                   Record.waiting_for_id.in_([user.id] + principals_of(user)), Record.author_id == user.id,
                   Record.id.in_(signed))
 
@@ -162,6 +164,11 @@ def can_restore_filing_right(user: User, project: Project) -> bool:
     if user.role in ("director", "gm"):
         return True
     return user.role == "manager" and project.team_id in managed_team_ids(user)
+def can_file_customer_sheet(user: User, customer: Customer) -> bool:
+    """Who may file a customer-level sheet (营销活动表, 异常客户信息表): whoever
+    may change the customer (can_edit_customer), as its master is changed
+    by filing a sheet that its 信息审核人 approves."""
+    return can_edit_customer(user, customer)
 
 
 def can_edit_record(user: User, record: Record) -> bool:

@@ -18,7 +18,7 @@ from flask import current_app
 
 from . import operations, pdf
 from .extensions import db
-from .models import ArchivedPdf, AuditEvent, Project, Record, Signature, Team, User
+from .models import ArchivedPdf, AuditEvent, Customer, Project, Record, Signature, Team, User
 from .safecell import safe_cell
 from .templating import local_time, sheet_title
 
@@ -283,12 +283,14 @@ def export_items(criteria: ExportCriteria) -> list[ArchivedPdf]:
     exported in bulk."""
     low, high = _utc_bounds(criteria)
     q = (sa.select(ArchivedPdf).join(Record, ArchivedPdf.record_id == Record.id)
-         .join(Project, Record.project_id == Project.id)
+         .outerjoin(Project, Record.project_id == Project.id)
+         .join(Customer, Record.customer_id == Customer.id)
          .where(ArchivedPdf.created_at >= low, ArchivedPdf.created_at < high))
     if criteria.sheet:
         q = q.where(Record.sheet == criteria.sheet)
-    if criteria.team is not None:
-        q = q.where(Project.team_id == criteria.team.id)
+    if criteria.team is not None:  # a customer-level sheet belongs to its customer's team
+        q = q.where(sa.case((Record.project_id.is_(None), Customer.team_id), else_=Project.team_id)
+                    == criteria.team.id)
     private = private_sheets()
     if private:  # a person's private details never leave in a bulk export
         q = q.where(Record.sheet.not_in(private))
@@ -314,7 +316,8 @@ def file_names(items: list[ArchivedPdf]) -> list[str]:
 def manifest_row(archived: ArchivedPdf, filename: str) -> list[str]:
     record = archived.record
     signers = "；".join(f"{s.slot_label}：{signer_text(s)}" for s in signers_of(archived) if s.decision == "approved")
-    return [record.number, sheet_title(record.sheet), record.project.name, record.project.customer.name,
+    project_name = record.project.name if record.project is not None else "（客户档案）"
+    return [record.number, sheet_title(record.sheet), project_name, record.customer.name,
             record.author.name, signers, local_time(archived.created_at), archived.sha256, filename]
 
 

@@ -314,7 +314,8 @@ class Counter(db.Model):
 
 
 class Record(db.Model):
-    """One filled paper sheet, filed against a project."""
+    """One filled paper sheet, filed against a project or, for a customer-level
+    sheet (FormSpec.filed_on == "customer"), against the customer alone."""
     __tablename__ = "records"
     __table_args__ = (
         sa.Index("ix_records_project_sheet", "project_id", "sheet"),
@@ -326,7 +327,7 @@ class Record(db.Model):
     number: Mapped[str] = mapped_column(sa.String(30), unique=True)  # 编号
     sheet: Mapped[str] = mapped_column(sa.String(40))  # form definition key
     spec_version: Mapped[int] = mapped_column(default=1)
-    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"))
+    project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("projects.id"))  # None: filed on the customer
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     # The person a person-master sheet is filed for (FormSpec.updates_person);
     # set at its first approval when the sheet records a new person.
@@ -353,7 +354,7 @@ class Record(db.Model):
     impl_finished_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    project: Mapped[Project] = relationship(back_populates="records")
+    project: Mapped[Project | None] = relationship(back_populates="records")
     customer: Mapped[Customer | None] = relationship(foreign_keys=[customer_id])
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     waiting_for: Mapped[User | None] = relationship(foreign_keys=[waiting_for_id])

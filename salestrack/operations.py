@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import accounts, audit, clock
 from .database import write_transaction
+from .formkit import registry
 from .extensions import db
 from .models import Customer, Instalment, Project, ProjectEvent, ProjectNode, Target, Team, User, utcnow
 from .process import NODE_BY_CODE, STAGE_BY_CODE, STAGE_NODES, STAGE_PROBABILITY, stage_label
@@ -1100,31 +1101,40 @@ def _add_revision(actor: User, record, spec, old: dict, new: dict):
     return revision
 
 
-def create_record(actor: User, project: Project, spec, data: dict, attachment_ids=(), once: str | None = None,
-                  person=None):
-    """Files a new sheet against a project as a draft, with revision 1.
-    `once` is the form's one-time token: a second call with it raises
-    AlreadyDone(record id) and files nothing. `person`: the person of the
-    project's customer a person-master sheet is filed for (None: a new
-    person, recorded at its approval); refused for anyone else's person."""
+def create_record(actor: User, project: Project | None, spec, data: dict, attachment_ids=(), once: str | None = None,
+                  customer: Customer | None = None, person=None):
+    """Files a new sheet as a draft, with revision 1: against `project`, or,
+    for a customer-level sheet (FormSpec.filed_on == "customer"), against
+    `customer` with project None. `once` is the form's one-time token: a
+    second call with it raises AlreadyDone(record id) and files nothing.
+    `person`: the person of the customer a person-master sheet is filed for
+    (None: a new person, recorded at its approval). Raises OperationError
+    when the sheet is filed on the wrong kind of owner or for anyone else's
+    person."""
     from .models import Record
     from .records import attach_uploads, source_context
     from .formkit.builder import fill_sources
+    on_customer = spec.filed_on == "customer"
+    if on_customer != (project is None) or (on_customer and customer is None):
+        raise OperationError(f"《{spec.title}》" + ("应在客户档案中填写" if on_customer else "应在销售项目中填写"))
+    customer = project.customer if project is not None else customer
     with write_transaction():
         _use_form_token(actor, once, "save")
-        _locked(project)
-        data = fill_sources(spec, data, source_context(project))
-        if person is not None and (not spec.updates_person or person.customer_id != project.customer_id):
-            raise OperationError("此联系人不属于本项目的客户")
+        _locked(project if project is not None else customer)
+        data = fill_sources(spec, data, source_context(project, customer))
+        if person is not None and (not spec.updates_person or person.customer_id != customer.id):
+            raise OperationError("此联系人不属于本客户")
         record = Record(number=_record_number(spec), sheet=spec.key, spec_version=spec.version,
-                        project_id=project.id, customer_id=project.customer_id, author_id=actor.id,
-                        status="draft", data=data, version=1, person_id=person.id if person else None)
+                        project_id=project.id if project is not None else None, customer_id=customer.id,
+                        author_id=actor.id, status="draft", data=data, version=1,
+                        person_id=person.id if person else None)
         db.session.add(record)
         db.session.flush()
         attach_uploads(record, attachment_ids)
         _add_revision(actor, record, spec, {}, data)
+        where = {"project": project.project_no} if project is not None else {"customer": customer.customer_no}
         audit.append("create", actor, target=record, target_label=record.number,
-                     detail={"sheet": spec.key, "project": project.project_no},
+                     detail={"sheet": spec.key, **where},
                      content_hash=record.revisions[-1].content_hash if record.revisions else None)
         _form_token_result(once, record)
     return record
@@ -1137,7 +1147,7 @@ def save_record(actor: User, record, spec, data: dict, expected_version: int, at
     editing an approved sheet makes it a draft that goes through sign-off
     again, the approval staying in its history. `once`: the form's one-time
     token (a repeat raises AlreadyDone)."""
-    from .records import attach_uploads, source_context
+    from .records import attach_uploads, record_sources
     from .formkit.builder import fill_sources
     with write_transaction():
         _use_form_token(actor, once, "save")
@@ -1151,7 +1161,7 @@ def save_record(actor: User, record, spec, data: dict, expected_version: int, at
             raise OperationError("此表单已审批通过，签章 PDF 正在归档，请稍后再修改。")
         if record.version != expected_version:
             raise ConflictError("此表单已被他人修改。")
-        data = fill_sources(spec, data, source_context(record.project))
+        data = fill_sources(spec, data, record_sources(record))
         old = record.data or {}
         if data == old and not attachment_ids:
             return record
@@ -1400,8 +1410,9 @@ def sign_record(actor: User, record, spec, decision: str, comment: str = "", exp
 def _approve(actor: User, record, spec, author: User) -> None:
     """Final approval: lock, queue the sealing of the final PDF (after
     commit; the record shows 归档中 until it is there), tell the author; a
-    handover lands in the implementation team's worklist. What would stop
-    the sealing (the seal missing, an unprintable character) refuses the
+    worklist sheet (FormSpec.worklist) lands in the implementation team's
+    worklist, received by the last slot's signer. What would stop the
+    sealing (the seal missing, an unprintable character) refuses the
     approval here."""
     from . import jobs
     from .notify import notify
@@ -1420,13 +1431,14 @@ def _approve(actor: User, record, spec, author: User) -> None:
     check_sealable(record)
     jobs.later("seal_final_pdf", record.id, base_url())
     notify(author, "approved", f"《{spec.title}》{record.number} 已审批通过。", _record_link(record), record)
-    if record.sheet == "handover":
+    if spec.worklist:
         receiver = db.session.get(User, record.chain[-1]["signer_id"])
         if record.impl_status is None:
             record.impl_status = "received"
-            notify(receiver, "handover", f"交接单 {record.number} 已进入实施工作台。", "/handover/", record)
-        else:  # a revised handover keeps where implementation stands
-            notify(receiver, "handover", f"交接单 {record.number} 已修订并重新审批。", _record_link(record), record)
+            notify(receiver, "worklist", f"《{spec.title}》{record.number} 已进入实施工作台。", "/handover/", record)
+        else:  # a revised sheet keeps where implementation stands
+            notify(receiver, "worklist", f"《{spec.title}》{record.number} 已修订并重新审批。", _record_link(record),
+                   record)
 
 
 def stuck(record) -> bool:
@@ -1584,12 +1596,14 @@ def revoke_delegation(actor: User, item) -> None:
 
 
 def set_implementation_status(actor: User, record, status: str) -> None:
-    """The implementation team marks a received handover started or finished."""
+    """The implementation team marks a received worklist sheet (the handover)
+    started or finished."""
     from .notify import notify
     order = {"received": 0, "started": 1, "finished": 2}
     with write_transaction():
         _locked(record)
-        if record.sheet != "handover" or record.status != "approved" or record.impl_status is None:
+        if record.sheet not in registry.worklist_keys() or record.status != "approved" \
+                or record.impl_status is None:
             raise OperationError("只有已接收的交接单可以更新实施状态")
         if status not in ("started", "finished") or order[status] != order[record.impl_status] + 1:
             raise OperationError("实施状态只能按 已接收 → 实施中 → 已完成 推进")
@@ -1602,7 +1616,7 @@ def set_implementation_status(actor: User, record, status: str) -> None:
         label = "已开始实施" if status == "started" else "已完成实施"
         project = record.project
         for person in {record.author_id, project.owner_id}:
-            notify(db.session.get(User, person), "handover", f"{project.name}：交接单 {record.number} {label}。",
+            notify(db.session.get(User, person), "worklist", f"{project.name}：交接单 {record.number} {label}。",
                    _record_link(record), record)
 
 

@@ -9,8 +9,8 @@ from flask import current_app
 
 from . import pdf
 from .extensions import db
-from .operations import OperationError
 from .formkit import registry
+from .operations import OperationError
 from .formkit.canonical import content_hash
 from .models import ArchivedPdf, Record
 from .formkit.printable import HIDDEN
@@ -33,12 +33,12 @@ def _signer_text(sig) -> str:
 
 def print_document(record: Record, base: str | None = None, *, private: bool = True) -> dict:
     """Everything printed on the sheet: the paper's fields, the signature
-    block of the current round, the record-keeping foot (客户基本信息表),
+    block of the current round, the record-keeping foot (FormSpec.record_block),
     the revision history and the approval timeline. `base`: the app's
     address for the verify link (default base_url()). `private=False`
     withholds a person's private details (records.record_view), also in the
     history."""
-    doc = record_view(record, private=private)
+    doc = record_view(record, private=private, paper=True)
     withheld = withheld_labels(record, private)
     current = {s.slot_index: s for s in record.signatures if s.round == record.round}
     signatures = []
@@ -56,8 +56,12 @@ def print_document(record: Record, base: str | None = None, *, private: bool = T
                          "changes": [_withheld(_named_files(c, files), withheld) for c in r.changes or []]}
                         for r in record.revisions]
     doc["timeline"] = _timeline(record)
-    order = registry.get(record.sheet).record_keeping
-    doc["record_keeping"] = _record_keeping(record, current, order) if order or record.sheet == "customer_info" else []
+    doc["record_keeping"] = _record_keeping(record, current)
+    spec = registry.get(record.sheet)
+    doc["foot"] = doc["header"][1:] if spec.author_at_foot else []  # the author's line again: author, 日期
+    if not spec.paper_header:  # the paper prints none; 编号 still runs at the top of each page
+        doc["header"] = []
+    doc["sign_title"] = spec.sign_title or "审批签核"
     if doc["record_keeping"]:  # the block prints each of its labels once, in the paper's order
         doc["sections"] = _without_labels(doc["sections"], {item["label"] for item in doc["record_keeping"]})
     doc["content_hash"] = content_hash(record.data or {})
@@ -163,25 +167,32 @@ def _without_labels(sections: list[dict], labels: set[str]) -> list[dict]:
     return out
 
 
-def _record_keeping(record: Record, current: dict, order=()) -> list[dict]:
-    """A master sheet's foot in the paper's order (the definition's
-    record_keeping; 客户基本信息表's, paper-forms-toolkit.md, part 2,
-    correction 1: registered, entered, collected, review mark, reviewer,
-    revisions; sheets 8 and 20 put 采集人 before 录入人, 审核人 before 审核标记)."""
+def _record_keeping(record: Record, current: dict) -> list[dict]:
+    """The record-keeping foot of a master-data sheet, [{'label', 'value'}] in
+    the order its definition declares (FormSpec.record_block: §2 prints 审核标记
+    before 审核人, sheets 8, 10, 20 and 28 the other way round;
+    paper-forms-toolkit.md Part 2 #1). None of it is typed: 登记日期 and
+    录入人 are the record's creation (local date, Asia/Shanghai), 采集人 its
+    user field, 审核人/审核标记 the last slot's act of the current round."""
+    from .formkit.spec import COLLECTOR_FIELD, RECORD_BLOCK
+    try:
+        block = registry.get(record.sheet).record_block
+    except KeyError:
+        return []
+    if not block:
+        return []
     names = user_names()
-    review = current.get(0)
-    collector = (record.data or {}).get("collector")
-    items = [
-        {"label": "信息登记日期", "value": local_time(record.created_at, "%Y-%m-%d")},
-        {"label": "信息录入人", "value": record.author.name},
-        {"label": "信息采集人", "value": names.get(collector, "") if isinstance(collector, int) else ""},
-        {"label": "信息审核标记", "value": DECISIONS.get(review.decision, "") if review else "未审核"},
-        {"label": "信息审核人", "value": _signer_text(review) if review else ""},
-        {"label": "信息修改记录", "value": f"共 {len(record.revisions)} 版，见末页"},
-    ]
-    if order:
-        items.sort(key=lambda item: order.index(item["label"]) if item["label"] in order else len(order))
-    return items
+    review = current.get(len(record.chain) - 1) if record.chain else None
+    collector = (record.data or {}).get(COLLECTOR_FIELD)
+    values = {
+        "registered": local_time(record.created_at, "%Y-%m-%d"),
+        "entered": record.author.name,
+        "collected": names.get(collector, "") if isinstance(collector, int) else "",
+        "review_mark": DECISIONS.get(review.decision, "") if review else "未审核",
+        "reviewer": _signer_text(review) if review else "",
+        "revisions": f"共 {len(record.revisions)} 版，见末页",
+    }
+    return [{"label": RECORD_BLOCK[item], "value": values[item]} for item in block]
 
 
 def preview_pdf(record: Record, *, private: bool = True) -> bytes:

@@ -15,11 +15,19 @@ class Stage:
     group: str  # toolkit group of sheets belonging to this stage
 
 
+# The toolkit (004) words the customer's steps two ways: its eight-step
+# 客户内部采购流程 (1 发现问题，提出问题 … 7 合同审核，合作谈判, 8 双方商定，签约成交)
+# and its success path (1 发现问题，提出需求 … 7 合作谈判, 8 签约). The table
+# below mixes them, as sales-process.md does: step 1 from the path, steps 7
+# and 8 from the list. Its supplier line for stage 7 reads 合作谈判 while our
+# stage is 商务谈判. Stage 4's milestone is 业绩展示; 方案演示与业绩展示 is the
+# supplier's action in that stage (paper-forms-toolkit.md Part 2, sales-process
+# #1 and #2), which 客户拜访总结报告 still offers as its 拜访处在哪个阶段.
 STAGES = (
     Stage("lead", 1, "项目立项", "发现问题，提出需求", "有兴趣", "电话邀约型"),
     Stage("contact", 2, "初步接触", "分析研讨，确定预算", "找对经手人士", "上门拜访型"),
     Stage("design", 3, "方案设计", "项目立项，组建小组", "客户化的初步方案", "初步方案型"),
-    Stage("showcase", 4, "业绩展示", "建立标准，稳定目标", "方案演示与业绩展示", "业绩展示型"),
+    Stage("showcase", 4, "业绩展示", "建立标准，稳定目标", "业绩展示", "业绩展示型"),
     Stage("confirm", 5, "方案确认", "确定招标，初步筛选", "正式方案的提交", "方案设计型"),
     Stage("evaluate", 6, "项目评估", "认准首选，筛供应商", "项目评估", "项目评估型"),
     Stage("negotiate", 7, "商务谈判", "合同审核，合作谈判", "合作谈判", "合作谈判型"),
@@ -39,14 +47,16 @@ def stage_label(code: str | None) -> str:
     return stage.label if stage else (code or "")
 
 
-# 签约概率, judged from the customer's behaviour.
+# 签约概率, judged from the customer's behaviour (000 备注 A; a signing by an
+# agent counts as one by the customer: paper-forms-toolkit.md Part 2,
+# sales-process #3).
 PROBABILITIES = (
     (0, "丢标、放弃或其他原因终止项目"),
     (20, "客户有合作的意愿"),
     (40, "项目准备投标，或客户已明确需求及采购计划"),
     (60, "项目已立项，客户决策人认可我们的解决方案"),
     (80, "收到中标通知书，或得到客户决策人采购承诺"),
-    (100, "签定合约，并已做销售收入确认"),
+    (100, "代理或客户与我们签定合约，并且已做销售收入确认"),
 )
 PROBABILITY_VALUES = tuple(p for p, _ in PROBABILITIES)
 

@@ -29,19 +29,38 @@ ALLOWED_UPLOADS = {
 }
 
 
-def source_context(project: Project) -> dict:
-    """Values sheets take from their project, customer and contract review."""
-    context = {"project.name": project.name, "project.project_no": project.project_no,
-               "customer.name": project.customer.name,
-               "customer.customer_no": project.customer.customer_no}
-    # The approved contract review if there is one, else the latest draft.
-    contract = db.session.scalar(
-        sa.select(Record).where(Record.project_id == project.id, Record.sheet == "contract_review")
-        .order_by(sa.case((Record.status == "approved", 0), else_=1), Record.id.desc()).limit(1))
-    if contract is not None:
-        context["contract.contract_name"] = (contract.data or {}).get("contract_name")
-        context["contract.contract_no"] = (contract.data or {}).get("contract_no")
+def source_context(project: Project | None, customer=None) -> dict:
+    """{source: value} sheets take without retyping: 'customer.name' and
+    'customer.customer_no' from the customer master, 'project.name' from the
+    project, and '<name>.<field key>' from the project's sheet that provides
+    <name> (FormSpec.provides: the approved one if there is one, else the
+    latest). A customer-level sheet passes `customer` and no project."""
+    customer = project.customer if project is not None else customer
+    context = {"customer.name": customer.name, "customer.customer_no": customer.customer_no}
+    if project is None:
+        return context
+    context["project.name"] = project.name
+    context["project.project_no"] = project.project_no
+    for name, spec in registry.providers().items():
+        provided = provider_record(project, spec.key)
+        if provided is not None:
+            for field in spec.fields():
+                context[f"{name}.{field.key}"] = (provided.data or {}).get(field.key)
     return context
+
+
+def provider_record(project: Project, sheet: str) -> Record | None:
+    """The project's record of `sheet` that its values are read from: the
+    approved one if there is one, else the latest."""
+    return db.session.scalar(
+        sa.select(Record).where(Record.project_id == project.id, Record.sheet == sheet)
+        .order_by(sa.case((Record.status == "approved", 0), else_=1), Record.id.desc()).limit(1))
+
+
+def record_sources(record: Record) -> dict:
+    """source_context for an existing record: its project's, or its customer's
+    for a customer-level sheet."""
+    return source_context(record.project, record.customer)
 
 
 def picker_users(user: User | None = None) -> list[tuple[int, str, str]]:
@@ -107,15 +126,17 @@ def master_profile(customer) -> list[tuple[str, str]]:
     return facts
 
 
-def prefill_values(spec, project: Project, person=None, *, private: bool = False) -> dict:
+def prefill_values(spec, project: Project | None, person=None, *, private: bool = False, customer=None) -> dict:
     """{field key: value} a new sheet opens with: each field's declared
     `prefill` ('customer.<attr>' from the customer master, 'project.<attr>'
     from the project, 'person.<attr>' from `person`, the person the sheet is
     filed for — his private fields only when `private`, i.e. the user may
     read them), translated by its prefill_map; a value that is not one of a
-    choice field's choices is left out (the field stays blank)."""
+    choice field's choices is left out (the field stays blank). A
+    customer-level sheet passes `customer` and no project."""
     from .formkit.spec import PREFILL_CUSTOMER, PREFILL_PERSON
     from .people import values_of
+    customer = project.customer if project is not None else customer
     out = {}
     on_file = values_of(person, private=private) if person is not None else {}
     for field in spec.fields():
@@ -125,9 +146,9 @@ def prefill_values(spec, project: Project, person=None, *, private: bool = False
         if field.prefill.startswith(PREFILL_PERSON):
             value = on_file.get(attr)
         elif field.prefill.startswith(PREFILL_CUSTOMER):
-            value = master_value(project.customer, attr)
+            value = master_value(customer, attr)
         else:
-            value = getattr(project, attr, None)
+            value = getattr(project, attr, None) if project is not None else None
         value = dict(field.prefill_map).get(value, value) if field.prefill_map else value
         if value is None or value == "":
             continue
@@ -234,15 +255,16 @@ def attachment_names(record: Record) -> dict[int, str]:
     return {a.id: a.filename for a in record.attachments}
 
 
-def record_view(record: Record, *, private: bool = True) -> dict:
-    """The sheet as plain data for the read-only page and the PDF;
-    `private=False` for a reader who may not see a person's private details
-    (access.may_read_private): each is shown as withheld."""
+def record_view(record: Record, paper: bool = False, *, private: bool = True) -> dict:
+    """The sheet as plain data for the read-only page, or (`paper`) as the
+    PDF prints it (formkit.printable); `private=False` for a reader who may
+    not see a person's private details (access.may_read_private): each is
+    shown as withheld."""
     spec = registry.get(record.sheet)
     doc = printable(spec, {
         "number": record.number, "sheet": record.sheet, "status": record.status,
         "author_name": record.author.name, "created_at": record.created_at, "data": record.data or {},
-        "attachments": attachment_names(record)}, user_names(), private=private)
+        "attachments": attachment_names(record)}, user_names(), paper=paper, private=private)
     doc["status_label"] = RECORD_STATUS_LABELS.get(record.status, record.status)
     return doc
 
@@ -260,11 +282,18 @@ def withheld_labels(record: Record, private: bool) -> set[str]:
 
 
 def sheets_for_project(project: Project) -> tuple[list, list]:
-    """(sheets of the project's current stage, the others), each in toolkit order."""
+    """(sheets of the project's current stage, the others), each in toolkit
+    order; customer-level sheets are offered on the customer page instead."""
     stage = project.stage
-    specs = registry.all_specs()
+    specs = [s for s in registry.all_specs() if s.filed_on == "project"]
     first = [s for s in specs if stage in s.stages]
     return first, [s for s in specs if s not in first]
+
+
+def customer_sheets() -> list:
+    """The customer-level sheets (FormSpec.filed_on == 'customer'), in toolkit
+    order: what the customer page offers."""
+    return [s for s in registry.all_specs() if s.filed_on == "customer"]
 
 
 def sheets_by_group(records) -> list[tuple[str, list]]:

@@ -48,7 +48,8 @@ def init_app(app):
     app.jinja_env.filters.update(money=money, local_time=local_time, stage_label=stage_label,
                                  role_label=lambda r: ROLE_LABELS.get(r, r))
     app.jinja_env.globals.update(STAGE_BY_CODE=STAGE_BY_CODE, record_url=record_url, sheet_title=sheet_title,
-                                 status_label=lambda s: RECORD_STATUS_LABELS.get(s, s), field_text=field_text)
+                                 status_label=lambda s: RECORD_STATUS_LABELS.get(s, s), field_text=field_text,
+                                 filed_under=filed_under)
 
     @app.context_processor
     def common():
@@ -58,6 +59,17 @@ def init_app(app):
 def record_url(record) -> str:
     from flask import url_for
     return url_for("records.show", record_id=record.id)
+
+
+CUSTOMER_FILE = "客户档案"  # where a customer-level sheet is filed, as lists name it
+
+
+def filed_under(record) -> str:
+    """What a list names as a record's place: its project's name, or
+    '<customer>（客户档案）' for a customer-level sheet."""
+    if record.project is not None:
+        return record.project.name
+    return f"{record.customer.name}（{CUSTOMER_FILE}）"
 
 
 def sheet_title(key: str) -> str:
@@ -74,7 +86,7 @@ def sheet_title(key: str) -> str:
 NAV = (
     ("records.mine", "我的表单", ("rep", "manager", "director", "gm"), None),
     ("signoff.inbox", "待我审批", ("rep", "manager", "director", "gm", "hr", "implementation"), "inbox"),
-    ("handover.worklist", "交接工作台", ("implementation", "rep", "manager", "director", "gm"), None),
+    ("worklist.worklist", "交接工作台", ("implementation", "rep", "manager", "director", "gm"), None),
     ("funnel.index", "销售漏斗", ("rep", "manager", "director", "gm", "clerk", "auditor"), None),
     ("reports.index", "报表", ("rep", "manager", "director", "gm", "clerk", "auditor"), None),
     ("followups.index", "跟进提醒", ("rep", "manager", "director", "gm"), None),

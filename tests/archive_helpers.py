@@ -127,22 +127,29 @@ def sheet_data(spec, people: People, rows: int = 20) -> tuple[dict, list[str], l
 
 
 def labels(spec) -> list[str]:
-    """Every label the printed sheet shows: fields, tables, their columns, section titles."""
+    """Every label the printed sheet shows: fields (under their paper label
+    where several print as one), tables (their caption where the paper prints
+    one), their columns, section titles."""
     out = [spec.title]
     for section in spec.sections:
         out += [section.title] if section.title else []
         for item in section.items:
-            out.append(item.label)
             if isinstance(item, Table):
-                out += [col.label for col in item.columns]
+                out += ([item.label] if item.print_caption else []) + [col.label for col in item.columns]
+            else:
+                out.append(item.print_label or item.label)
     return out
 
 
 def file_sheet(factory, people: People, spec, rows: int = 20) -> tuple[Record, list[str]]:
-    """A project of the author's with the sheet filed as a draft: (record, printed values)."""
+    """A project of the author's with the sheet filed as a draft (on the
+    project's customer for a customer-level sheet): (record, printed values)."""
     project = factory.project(people.author, name="华东精机数控车间改造")
     data, printed, attachments = sheet_data(spec, people, rows)
-    record = operations.create_record(people.author, project, spec, data, attachment_ids=[a.id for a in attachments])
+    on_customer = spec.filed_on == "customer"
+    record = operations.create_record(people.author, None if on_customer else project, spec, data,
+                                      attachment_ids=[a.id for a in attachments],
+                                      customer=project.customer if on_customer else None)
     printed += [record.data[f.key] for f in spec.source_fields() if record.data.get(f.key)]
     return record, printed
 

@@ -290,6 +290,10 @@ def count(model) -> int:
 
 
 def new_url(project, spec) -> str:
+    """The sheet's new page: on the project, or on the project's customer for
+    a customer-level sheet (FormSpec.filed_on)."""
+    if spec.filed_on == "customer":
+        return f"/customers/{project.customer_id}/sheets/{spec.key}/new"
     return f"/projects/{project.id}/sheets/{spec.key}/new"
 
 

@@ -15,6 +15,7 @@ from salestrack.formkit import registry
 from salestrack.formkit.spec import Table, parse_signer
 from salestrack.models import Notification, Record, User
 from tests.formkit.formkit_samples import row_count, scoring_cell
+from tests.sheet_samples import new_url
 
 
 @dataclass
@@ -200,7 +201,7 @@ def expected_chain(spec, w: World, author: User, picks: dict[str, User]) -> list
 # ── acting as a user ──────────────────────────────────────────────────────
 def file_sheet(w: World, spec, author=None, action="draft", **overrides) -> Record:
     author = author or w.rep
-    response = w.browser(author).post(f"/projects/{w.project.id}/sheets/{spec.key}/new",
+    response = w.browser(author).post(new_url(w.project, spec),
                                       data=MultiDict(fill(spec, w, **overrides) + [("action", action)]))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return db.session.scalars(sa.select(Record).order_by(Record.id.desc())).first()

@@ -28,7 +28,10 @@ ROLES = ("rep", "manager", "director", "gm", "hr", "implementation", "clerk", "a
 def _url(rule, ids):
     missing = [a for a in rule.arguments if a not in ids]
     assert not missing, f"{rule.rule}: tests/test_access.py cannot fill {missing}; add a maker for it"
-    return _app.url_map.bind("localhost").build(rule.endpoint, {a: ids[a] for a in rule.arguments})
+    values = {a: ids[a] for a in rule.arguments}
+    if "customer_id" in values and "sheet" in values:  # a sheet filed on the customer is a customer-level one
+        values["sheet"] = next(s.key for s in registry.all_specs() if s.filed_on == "customer")
+    return _app.url_map.bind("localhost").build(rule.endpoint, values)
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def test_an_approved_handover_lands_in_the_worklist_and_moves_to_finished(world)
     record = _approved_handover(w)
     assert (record.status, record.impl_status) == ("approved", "received")
     assert [s["signer_id"] for s in record.chain] == [w.manager.id, w.engineer.id, w.pm.id]
-    assert len(notifications(w.pm, record, "handover")) == 1
+    assert len(notifications(w.pm, record, "worklist")) == 1
 
     listed = _worklist(w, w.pm)
     assert record.number in listed and "已接收" in listed and "开始实施" in listed
@@ -50,7 +50,7 @@ def test_an_approved_handover_lands_in_the_worklist_and_moves_to_finished(world)
     reload(record)
     assert record.impl_status == "started" and record.impl_started_at is not None
     assert "实施状态：<strong>实施中</strong>" in page(w, w.rep, f"/records/{record.id}")
-    told = notifications(w.rep, record, "handover")
+    told = notifications(w.rep, record, "worklist")
     assert len(told) == 1 and "已开始实施" in told[0].message
 
     _set(w, w.pm, record, "finished")
@@ -140,4 +140,4 @@ def test_a_revised_and_reapproved_handover_keeps_where_implementation_stands(wor
     record = reload(record)
     assert record.status == "approved" and record.round == 2
     assert record.impl_status == "started"
-    assert any("重新审批" in n.message for n in notifications(w.pm, record, "handover"))
+    assert any("重新审批" in n.message for n in notifications(w.pm, record, "worklist"))

@@ -18,6 +18,7 @@ from salestrack.extensions import db
 from salestrack.formkit import registry
 from salestrack.formkit.spec import Table
 from salestrack.models import AuditEvent, Delegation, Record, Signature, User
+from tests.sheet_samples import new_url
 from tests.signoff_support import (approve_all, file_sheet, fill, inbox, notifications, page, reload, sign, spec,
                                    state, submit, world)  # noqa: F401
 
@@ -320,7 +321,7 @@ def test_user_pickers_offer_no_admin_clerk_auditor_or_inactive_person(world, adm
     w = world
     gone = factory.user("rep", w.team, username="likai", name="李凯")
     operations.update_user(None, gone, active=False)
-    offered = _options(page(w, w.rep, f"/projects/{w.project.id}/sheets/{sheet}/new"), name)
+    offered = _options(page(w, w.rep, new_url(w.project, spec(sheet))), name)
     assert str(w.manager.id) in offered
     assert not offered & {str(u.id) for u in (admin, w.clerk, w.auditor, gone)}
 

@@ -267,7 +267,7 @@ def _resolve(spec: FormSpec, name: str) -> tuple[Field, bool, bool]:
         raise KeyError(name)
     if name.endswith(OTHER_SUFFIX):
         found = _lookup(spec, name[: -len(OTHER_SUFFIX)])
-        if found is not None and found[0].has_other:
+        if found is not None and found[0].takes_note:
             return found[0], found[1], True
     found = _lookup(spec, name)
     if found is None:

@@ -329,6 +329,11 @@ class ChoiceKind(Kind):
 
     def clean(self, field, values, *, note=None, users=None):
         text = _first(values).strip()
+        written = (clean_text(_first(note), multiline=False, limit=NOTE_LIMIT) or "") if field.write_in else ""
+        if written and text:
+            raise Invalid("请只选一项：从列表中选择，或在空白框中填写")
+        if written:
+            return written
         if not text:
             return None
         if text not in field.choices:
@@ -564,7 +569,7 @@ class KindField(WTField):
         self.object_data = data
         if formdata is not None:
             self.raw_data = _strings(formdata.getlist(self.name))
-            self.raw_note = _first(formdata.getlist(self.other_name)) if self.spec_field.has_other else None
+            self.raw_note = _first(formdata.getlist(self.other_name)) if self.spec_field.takes_note else None
             allowed = {uid for uid, _ in self.user_options} if self.spec_field.kind == "user" else None
             self.data, self.process_errors = clean(
                 self.spec_field, self.raw_data, note=self.raw_note, users=allowed, people=self.people)
@@ -582,6 +587,8 @@ class KindField(WTField):
         """The 其他 note to show in its input."""
         if self.raw_note is not None:
             return self.raw_note
+        if self.spec_field.kind == "choice":  # a write-in: the value when it is none of the choices
+            return self.data if isinstance(self.data, str) and self.data not in self.spec_field.choices else ""
         return checks_note(self.data)
 
     @property

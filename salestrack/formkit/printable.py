@@ -13,7 +13,8 @@ from .spec import OTHER, FormSpec, Table
 HIDDEN = "（仅客户所属团队可见）"  # a private detail (Field.private) for a reader who may not see it
 
 
-def printable(spec: FormSpec, record: dict, user_names: dict | None = None, *, private: bool = True) -> dict:
+def printable(spec: FormSpec, record: dict, user_names: dict | None = None, *, paper: bool = False,
+              private: bool = True) -> dict:
     """The sheet as a plain dict (see the shape in the return statement).
 
     `record` keys read: 'number' (编号), 'sheet', 'status', 'author_name',
@@ -21,6 +22,9 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None, *, p
     has no typed one), 'data' (the stored JSON) and optionally 'attachments'
     ({attachment id: file name}). `user_names` maps user ids (int or str) to
     names. The header date field is printed in the header, not repeated below.
+    `paper`: as the paper prints it (the PDF): fields sharing a print_label
+    become one entry under it (see _joined); the web page keeps one labelled
+    value per field.
     """
     record = record or {}
     data = record.get("data") if isinstance(record.get("data"), dict) else {}
@@ -33,7 +37,9 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None, *, p
         date_entry = {"label": "日期", "value": _date_text(record.get("created_at"))}
     sections = []
     for section in spec.sections:
-        items = [_item(item, data, names, private) for item in section.items if item is not header_field]
+        pairs = [(item, _item(item, data, names, paper, private)) for item in section.items
+                 if item is not header_field]
+        items = _joined(pairs) if paper else [item for _, item in pairs]
         if items:
             sections.append({"title": section.title, "items": items})
     return {
@@ -55,13 +61,13 @@ def printable(spec: FormSpec, record: dict, user_names: dict | None = None, *, p
     }
 
 
-def _item(item, data: dict, names: dict, private: bool = True) -> dict:
+def _item(item, data: dict, names: dict, paper: bool = False, private: bool = True) -> dict:
     if isinstance(item, Table):
         rows = [row for row in (data.get(item.key) if isinstance(data.get(item.key), list) else [])
                 if isinstance(row, dict)]
         widths, classes = column_layout(item)
         hidden = not private and any(col.private for col in item.columns)
-        return {"type": "table", "key": item.key, "label": item.label,
+        return {"type": "table", "key": item.key, "label": item.label if item.print_caption or not paper else "",
                 "columns": [col.label for col in item.columns], "parties": parties(item, data),
                 "widths": widths, "classes": classes,
                 "rows": [[HIDDEN if col.private and not private and row.get(col.key) not in (None, "")
@@ -125,6 +131,29 @@ def footer(table: Table, data: dict) -> list[dict]:
     for label, cells in rows:
         line = [label if col.key == label_at else str(cells.get(col.key) or "") for col in table.columns]
         out.append({"label": label, "cells": line, "label_at": [c.key for c in table.columns].index(label_at)})
+JOIN = " 至 "
+
+
+def _joined(pairs: list[tuple]) -> list[dict]:
+    """The printed items of (spec item, printed item) pairs, consecutive
+    fields sharing a print_label as one entry under it: its 'value' joins
+    theirs by JOIN ('2026-03-02 至 2026-05-30'; a blank one as '—', both
+    blank as blank) and 'keys' lists their keys."""
+    groups: list[list[tuple]] = []
+    for spec_item, item in pairs:
+        label = getattr(spec_item, "print_label", None)
+        if label and groups and getattr(groups[-1][0][0], "print_label", None) == label:
+            groups[-1].append((spec_item, item))
+        else:
+            groups.append([(spec_item, item)])
+    out = []
+    for group in groups:
+        spec_item, first = group[0]
+        if getattr(spec_item, "print_label", None):
+            values = [item["value"] for _, item in group]
+            first = {**first, "label": spec_item.print_label, "keys": [item["key"] for _, item in group],
+                     "value": JOIN.join(v or "—" for v in values) if any(values) else ""}
+        out.append(first)
     return out
 
 
@@ -151,7 +180,8 @@ def column_layout(table: Table) -> tuple[list[float], list[str]]:
 def options(field, value) -> list[dict]:
     """Every option of a choice or checks field as on paper: {'label', 'checked',
     'note'} in the definition's order; 其他 carries its typed note. A stored
-    value that is no longer an option is kept as a checked option at the end."""
+    value that is no longer an option (or a choice's write-in) is kept as a
+    checked option at the end; a write-in left blank prints its blank box."""
     if field.kind == "checks":
         chosen = list(value.get("values") or []) if isinstance(value, dict) else []
         note = checks_note(value) if isinstance(value, dict) else ""
@@ -161,6 +191,8 @@ def options(field, value) -> list[dict]:
     out = [{"label": choice, "checked": choice in chosen, "note": note if choice == OTHER else ""}
            for choice in field.choices]
     out += [{"label": str(v), "checked": True, "note": ""} for v in chosen if v not in field.choices]
+    if getattr(field, "write_in", False) and all(v in field.choices for v in chosen):
+        out.append({"label": "", "checked": False, "note": ""})  # the paper's blank box, left blank
     return out
 
 

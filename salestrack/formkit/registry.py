@@ -45,6 +45,18 @@ def customer_master_sheet() -> FormSpec | None:
     return next((spec for spec in all_specs() if spec.holds_customer_master()), None)
 
 
+def worklist_keys() -> list[str]:
+    """Keys of the sheets whose approval lands them in the implementation
+    worklist (FormSpec.worklist), in toolkit order."""
+    return [spec.key for spec in all_specs() if spec.worklist]
+
+
+def providers() -> dict[str, FormSpec]:
+    """{name: sheet} of the sheets other sheets read source values from
+    (FormSpec.provides, e.g. 'contract' → 合同评审记录)."""
+    return {spec.provides: spec for spec in all_specs() if spec.provides}
+
+
 def load_builtin() -> list[FormSpec]:
     """Import every module of salestrack.forms and register its FORM. Safe to
     call again: a sheet already registered as the same definition is kept."""

@@ -13,16 +13,24 @@ KINDS = ("text", "textarea", "date", "datetime", "time", "int", "money",
          "percent", "score", "choice", "checks", "user", "files", "contact")
 WEIGHT_TOTAL = 100  # 权重 of a weighted table add up to 100 % (客户综合评估, 关键采购标准清单)
 COMPUTED_SUFFIX = "_computed"  # data[<table>_computed]: the table's computed values, stored with the record
-SOURCES = ("customer.name", "customer.customer_no", "project.name", "project.project_no",
-           "contract.contract_name", "contract.contract_no")
+# Values the system knows (from the customer master and the project); a
+# source may also be '<provides>.<field key>' of another sheet (FormSpec.provides).
+SOURCES = ("customer.name", "customer.customer_no", "project.name", "project.project_no")
 PREFILL_CUSTOMER = "customer."
 PREFILL_PROJECT = "project."
 PREFILL_PERSON = "person."
 _PREFILL = re.compile(r"(customer|project|person)\.[a-z][a-z0-9_]{0,39}")
+# A source read from another sheet of the same project: '<provides>.<field key>'.
+_SHEET_SOURCE = re.compile(r"[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}")
+FILED_ON = ("project", "customer")
 # What a picked person (contact field) may fill in a sibling field.
 PERSON_ATTRS = ("title", "phone")
 DRAWINGS = ("tree", "bars")
-RECORD_KEEPING = ("信息登记日期", "信息录入人", "信息采集人", "信息审核标记", "信息审核人", "信息修改记录")
+# The record-keeping block (信息登记日期 …) a master-data sheet prints at its
+# foot: item → label. FormSpec.record_block lists the items in the paper's order.
+RECORD_BLOCK = {"registered": "信息登记日期", "entered": "信息录入人", "collected": "信息采集人",
+                "reviewer": "信息审核人", "review_mark": "信息审核标记", "revisions": "信息修改记录"}
+COLLECTOR_FIELD = "collector"  # the user field that names the 信息采集人
 OTHER = "其他"
 OTHER_SUFFIX = "_other"
 
@@ -87,6 +95,15 @@ class Field:
     # picking a recorded person fills when still blank — the same row's cell
     # for a table column, else the sheet's field (e.g. (("title", "title"),)).
     fills: tuple[tuple[str, str], ...] = ()
+    # The paper's label when it prints this field together with its
+    # neighbours: consecutive fields with the same print_label print as one
+    # entry under it, values joined by " 至 " (实施开始日期及结束日期); the
+    # form keeps one labelled input each.
+    print_label: str | None = None
+    # A choice whose last box the paper prints blank, for the writer's own
+    # words (资源支持申请表's 客户分类: □A类客户 … □D类客户 □): beside the
+    # list the form offers a text input; what is written there is the value.
+    write_in: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "choices", _tuple(self.choices))
@@ -106,6 +123,12 @@ class Field:
     def has_other(self) -> bool:
         """A checks field whose 其他 box carries a free-text note."""
         return self.kind == "checks" and OTHER in self.choices
+
+    @property
+    def takes_note(self) -> bool:
+        """A field with a second text input, key + OTHER_SUFFIX: a checks
+        field's 其他 note or a choice's write-in (write_in)."""
+        return self.has_other or (self.kind == "choice" and self.write_in)
 
 
 @dataclass(frozen=True)
@@ -194,6 +217,9 @@ class Table:
     total_label: str | None = None
     grade: Grade | None = None
     drawing: Drawing | None = None
+    # False when the paper prints no caption over the table (its label is
+    # then the web form's only): 拜访中对客户的承诺 heads the first column.
+    print_caption: bool = True
 
     def __post_init__(self):
         object.__setattr__(self, "columns", _tuple(self.columns))
@@ -266,18 +292,38 @@ class FormSpec:
     # also marks him a 关键决策人.
     updates_person: bool = False
     marks_key_decision_maker: bool = False
-    # The record-keeping foot a master-data sheet prints (信息登记日期 …
-    # 信息修改记录), its labels in the paper's order; () for none.
-    record_keeping: tuple[str, ...] = ()
     order: int = 100
     landscape: bool = False  # the paper sheet is a wide table: print on landscape A4
     # One person holds at most one slot of a round (the author cannot pick
     # the same engineer as 技术工程师 and 项目经理); True lets a sheet's
     # definition allow it. None of the department's sheets does.
     signers_may_repeat: bool = False
+    # Roles a sheet may take (architecture.md: the engine names no sheet):
+    # where it is filed: "project" (a sales project) or "customer" (a
+    # customer-level sheet, opened from the customer page, taking nothing
+    # from a project: 营销活动表, 异常客户信息表);
+    filed_on: str = "project"
+    # final approval lands it in the implementation team's worklist
+    # (实施工作台), received by its last slot's signer (the handover's 项目经理);
+    # the keys are the fields its worklist card shows (empty: not a worklist sheet);
+    worklist: tuple[str, ...] = ()
+    # other sheets of the same project read its values as `source` fields
+    # '<provides>.<field key>' (the contract review provides 'contract');
+    provides: str | None = None
+    # the record-keeping block printed at its foot, RECORD_BLOCK items in the
+    # paper's order (paper-forms-toolkit.md, Master data; Part 2 #1).
+    record_block: tuple[str, ...] = ()
+    # What the PDF prints beyond the fields, as the paper does (Part 2 #2,
+    # #3, #6): the header line 编号/author/日期 (False: the paper prints none;
+    # the system still numbers and dates the sheet), the title over the
+    # sign-off block ('' for the system's 审批签核), and the author's line
+    # (author_label … 日期) printed again at the foot after the signatures.
+    paper_header: bool = True
+    sign_title: str = ""
+    author_at_foot: bool = False
 
     def __post_init__(self):
-        for name in ("stages", "sections", "slots", "record_keeping"):
+        for name in ("stages", "sections", "slots", "record_block", "worklist"):
             object.__setattr__(self, name, _tuple(getattr(self, name)))
 
     def items(self) -> list[Field | Table]:
@@ -443,8 +489,6 @@ def check_spec(spec: FormSpec) -> None:
             if column.kind != "user":
                 fail(f"slot {slot.key!r}: column {column_key!r} is not a user column")
 
-    if not set(spec.record_keeping) <= set(RECORD_KEEPING):
-        fail(f"record_keeping names labels outside {RECORD_KEEPING}")
     if spec.marks_key_decision_maker and not spec.updates_person:
         fail("marks_key_decision_maker needs updates_person")
     if spec.updates_person and spec.updates_customer:
@@ -459,6 +503,36 @@ def check_spec(spec: FormSpec) -> None:
                 _check_fills(col, lambda key, t=item: key in {c.key for c in t.columns}, fail)
             if item.drawing is not None:
                 _check_drawing(item, fail)
+    if spec.filed_on not in FILED_ON:
+        fail(f"filed_on must be one of {FILED_ON}")
+    if spec.filed_on == "customer":
+        if spec.followup or spec.worklist or spec.provides:
+            fail("a customer-level sheet is no follow-up, worklist or source of a project")
+        for item in spec.fields():
+            if (item.source or item.prefill or "").startswith(PREFILL_PROJECT) or (
+                    item.source and not item.source.startswith(PREFILL_CUSTOMER)):
+                fail(f"field {item.key!r}: a customer-level sheet takes nothing from a project")
+        if any(parse_signer(slot.signer)[0] == "project_owner" for slot in spec.slots):
+            fail("a customer-level sheet has no project owner to sign")
+    if spec.worklist:
+        if not spec.slots:
+            fail("a worklist sheet needs a sign-off slot: its last signer receives it")
+        if not isinstance(spec.worklist, tuple) or not all(
+                any(f.key == key for f in spec.fields()) for key in spec.worklist):
+            fail("worklist names the sheet's fields its worklist card shows")
+    if spec.provides is not None and (not isinstance(spec.provides, str) or not _KEY.fullmatch(spec.provides)
+                                      or spec.provides in ("customer", "project")):
+        fail("provides must be a lower-case name other than customer and project")
+    if not isinstance(spec.record_block, tuple) or any(i not in RECORD_BLOCK for i in spec.record_block) \
+            or len(set(spec.record_block)) != len(spec.record_block):
+        fail(f"record_block items must be distinct items of {tuple(RECORD_BLOCK)}")
+    if "collected" in spec.record_block:
+        try:
+            collector = spec.field(COLLECTOR_FIELD)
+        except KeyError:
+            fail(f"record_block prints 信息采集人: a user field {COLLECTOR_FIELD!r} is needed")
+        if collector.kind != "user":
+            fail(f"field {COLLECTOR_FIELD!r} must be a user field")
 
     if spec.followup:
         try:
@@ -508,7 +582,7 @@ def _check_drawing(table: Table, fail) -> None:
 def _claim(keys: set, item, fail) -> None:
     """Record a top-level key, refusing clashes (including a checks note)."""
     names = [item.key]
-    if isinstance(item, Field) and item.has_other:
+    if isinstance(item, Field) and item.takes_note:
         names.append(item.key + OTHER_SUFFIX)
     for name in names:
         if name in keys:
@@ -606,12 +680,18 @@ def _check_field(field: Field, fail, *, in_table: bool) -> None:
         fail(f"{where}: party is for score columns")
     if not isinstance(field.private, bool):
         fail(f"{where}: private is True or False")
+    if field.print_label is not None and (in_table or not isinstance(field.print_label, str)
+                                          or not field.print_label.strip()):
+        fail(f"{where}: print_label is a non-empty text, for fields outside tables")
+    if field.write_in and (field.kind != "choice" or in_table):
+        fail(f"{where}: write_in is for choice fields outside tables")
     if field.print_as not in (None, "unbroken", "narrow", "wide"):
         fail(f"{where}: print_as must be 'unbroken', 'narrow' or 'wide'")
     if field.source is not None:
         if in_table:
             fail(f"{where}: table cells cannot come from a source")
-        if field.source not in SOURCES:
+        if field.source not in SOURCES and (not _SHEET_SOURCE.fullmatch(field.source) or field.source.startswith(
+                (PREFILL_CUSTOMER, PREFILL_PROJECT))):
             fail(f"{where}: unknown source {field.source!r}")
         if field.kind != "text" or field.required or field.default is not None:
             fail(f"{where}: a source field is plain text, not required, no default")

@@ -3,7 +3,7 @@ from salestrack.formkit.spec import Field, FormSpec, Section, Slot, Table
 
 FORM = FormSpec(
     key="bid_deviation",
-    title="商务条款偏离表",
+    title="商务条款偏离表(格式)",  # the printed title (Part 2 #5)
     title_en="Commercial terms deviation",
     prefix="PL",
     group="合作谈判型",

@@ -20,7 +20,7 @@ FORM = FormSpec(
     author_label="填写人",
     order=3,
     updates_person=True,
-    record_keeping=("信息登记日期", "信息采集人", "信息录入人", "信息审核人", "信息审核标记", "信息修改记录"),
+    record_block=("registered", "collected", "entered", "reviewer", "review_mark", "revisions"),
     sections=(
         Section("", "", (
             Field("date", "填写时间", "Date", "date", required=True, default="today"),

@@ -13,6 +13,8 @@ FORM = FormSpec(
     version=1,
     updates_customer=True,
     author_label="填写人",
+    provides="contract",
+    author_at_foot=True,  # 填写人 … 日期 is printed again at the foot, after 批准 (Part 2 #6)  # the handover reads 合同名称/合同编号 from it
     order=26,
     sections=(
         Section("", "", (

@@ -10,12 +10,15 @@ FORM = FormSpec(
     title="客户基本信息表",
     title_en="Customer basic information",
     prefix="KH",
-    group="",
+    group="电话邀约型",  # Part 2 #2: the paper's group, which paper-forms.md did not state
     stages=("lead",),
     version=1,
     author_label="填写人",
     order=2,
     updates_customer=True,
+    paper_header=False,  # the paper prints no 编号/填写人/日期 above this sheet (Part 2 #2)
+    # The foot as §2 prints it: 审核标记 before 审核人 (paper-forms-toolkit.md Part 2 #1).
+    record_block=("registered", "entered", "collected", "review_mark", "reviewer", "revisions"),
     sections=(
         Section("", "", (
             Field("name", "企业名称", "Company name", "text", required=True, prefill="customer.name"),

@@ -27,7 +27,7 @@ FORM = FormSpec(
     order=17,
     updates_person=True,
     marks_key_decision_maker=True,
-    record_keeping=("信息登记日期", "信息采集人", "信息录入人", "信息审核人", "信息审核标记", "信息修改记录"),
+    record_block=("registered", "collected", "entered", "reviewer", "review_mark", "revisions"),
     sections=(
         Section("", "", (
             Field("date", "日期", "Date", "date", required=True, default="today"),

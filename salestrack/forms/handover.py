@@ -12,6 +12,8 @@ FORM = FormSpec(
     version=1,
     author_label="填写人",
     order=27,
+    # Approved, it lands in the implementation team's 实施工作台, whose card shows these.
+    worklist=("contract_name", "contract_no", "impl_start", "impl_end", "implementation_budget", "impl_scope"),
     sections=(
         Section("", "", (
             Field("date", "日期", "Date", "date", required=True, default="today"),
@@ -27,8 +29,9 @@ FORM = FormSpec(
             Field("functions", "产品功能范围", "Functions included", "textarea", wide=True),
             Field("list_price", "产品标准报价", "Standard list price (10k CNY)", "money", required=True),
             Field("implementation_budget", "实施划拨费用", "Implementation budget (10k CNY)", "money"),
-            Field("impl_start", "实施开始日期", "Implementation start", "date"),
-            Field("impl_end", "实施结束日期", "Implementation end", "date"),
+            # The paper prints one label over both dates (paper-forms.md §7).
+            Field("impl_start", "实施开始日期", "Implementation start", "date", print_label="实施开始日期及结束日期"),
+            Field("impl_end", "实施结束日期", "Implementation end", "date", print_label="实施开始日期及结束日期"),
             Field("training", "培训情况", "Training", "textarea", wide=True),
             Field("impl_scope", "工程实施范围", "Implementation scope", "textarea", required=True, wide=True),
             Field("impl_goals", "实施内容及目标", "Implementation content and goals", "textarea", wide=True),

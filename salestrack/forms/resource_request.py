@@ -6,16 +6,17 @@ FORM = FormSpec(
     title="资源支持申请表",
     title_en="Resource support request",
     prefix="ZY",
-    group="",
-    stages=(),
-    version=1,
+    group="上门拜访型",  # Part 2 #3: the paper's group, which paper-forms.md did not state
+    stages=("contact",),
+    version=2,  # 2: 客户分类's fifth box is a blank write-in, not 其他 (a stored 其他 prints as written)
     author_label="填表人",
     order=6,
+    sign_title="审批",  # the three approvals are printed under the block label 审批
     sections=(
         Section("", "", (
             Field("date", "日期", "Date", "date", required=True, default="today"),
             Field("customer_class", "客户分类", "Customer class", "choice", required=True,
-                  choices=("A类客户", "B类客户", "C类客户", "D类客户", "其他"),
+                  choices=("A类客户", "B类客户", "C类客户", "D类客户"), write_in=True,
                   prefill="project.customer_class",
                   prefill_map=(("A", "A类客户"), ("B", "B类客户"), ("C", "C类客户"), ("D", "D类客户"))),
             Field("project_name", "项目名称", "Project", "text", source="project.name"),

@@ -20,6 +20,7 @@ FORM = FormSpec(
     version=1,
     author_label="项目经理",
     order=13,
+    author_at_foot=True,  # 项目经理 … 日期 is printed again at the foot, after 备注
     sections=(
         Section("", "", (
             Field("date", "日期", "Date", "date", required=True, default="today"),

@@ -36,14 +36,16 @@ FORM = FormSpec(
             Field("companions", "拜访陪同人", "Accompanied by", "text"),
         )),
         Section("", "", (
-            Table("findings", "拜访实际情况", "What happened", columns=(
+            Table("findings", "拜访实际情况", "What happened", start_rows=3, columns=(
                 Field("element", "关键评估元素情况", "Key evaluation factor", "text"),
                 Field("our_wins", "我们的成功", "Where we succeeded", "text"),
                 Field("our_losses", "我们的失败", "Where we failed", "text"),
                 Field("customer_advice", "客户建议", "Customer's advice", "text"),
             )),
-            Table("promises", "拜访中对客户的承诺", "Promises made during the visit", columns=(
-                Field("promise", "承诺", "Promise", "text", required=True),
+            # No caption on paper: 拜访中对客户的承诺 heads the first column (Part 2 #4); ≈4 rows.
+            Table("promises", "拜访中对客户的承诺", "Promises made during the visit", start_rows=4,
+                  print_caption=False, columns=(
+                Field("promise", "拜访中对客户的承诺", "Promise made during the visit", "text", required=True),
                 Field("due", "反馈时间", "Reply by", "date", calendar="承诺反馈", calendar_text="promise"),
                 Field("owner", "责任人", "Owner", "text"),
                 Field("action_plan", "任务行动计划", "Action plan", "text"),

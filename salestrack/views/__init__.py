@@ -13,11 +13,10 @@ from ..pdf import ArchiveCorrupt
 
 
 def register_views(app: Flask) -> None:
-    from . import (admin, agenda, archive, audit, auth, customers, followups, funnel, handover, main,
-                   notifications, projects, records, reports, signoff)
-    for module in (auth, main, projects, customers, records, signoff, handover, archive, funnel, reports, followups,
-                   agenda,
-                   admin, notifications, audit):
+    from . import (admin, agenda, archive, audit, auth, customers, followups, funnel, main, notifications,
+                   projects, records, reports, signoff, worklist)
+    for module in (auth, main, projects, customers, records, signoff, worklist, archive, funnel, reports, followups,
+                   agenda, admin, notifications, audit):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(403)

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from .. import access, operations, people
 from ..formkit import registry
-from ..records import master_profile
+from ..records import customer_sheets, master_profile
 from ..customer_keys import duplicate_message
 from ..extensions import db
 from ..formkit.builder import build_form, form_data
@@ -100,8 +100,10 @@ def show(customer_id: int):
     customer = access.get_visible_or_404(Customer, customer_id, current_user)
     projects = list(db.session.scalars(sa.select(Project).where(
         Project.customer_id == customer.id, access.project_scope(current_user)).order_by(Project.id.desc())))
-    records = list(db.session.scalars(sa.select(Record).where(
-        Record.project_id.in_([p.id for p in projects])).order_by(Record.updated_at.desc()).limit(100)))
+    records = list(db.session.scalars(sa.select(Record).where(sa.or_(
+        Record.project_id.in_([p.id for p in projects]),
+        sa.and_(Record.project_id.is_(None), Record.customer_id == customer.id)))
+        .order_by(Record.updated_at.desc()).limit(100)))
     changes = list(db.session.scalars(sa.select(CustomerChange).where(CustomerChange.customer_id == customer.id)
                                       .order_by(CustomerChange.at.desc(), CustomerChange.id.desc()).limit(200)))
     # A sheet is named (number, link) only to who may open it (issue 15 finding 13).
@@ -113,7 +115,9 @@ def show(customer_id: int):
                        changes=changes, openable=openable, people=people.people_of(customer.id),
                        profile=master_profile(customer),
                        can_edit=access.can_edit_customer(current_user, customer),
-                       can_review=access.can_review_customer(current_user, customer))
+                       can_review=access.can_review_customer(current_user, customer),
+                       customer_sheets=customer_sheets(),
+                       can_file=access.can_file_customer_sheet(current_user, customer))
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])

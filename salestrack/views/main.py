@@ -9,7 +9,7 @@ from .. import access, followup, workflow
 from ..extensions import db
 from ..models import Project, Record, Team, User
 from ..process import FUNNEL_STAGES, OPEN_STAGES
-from . import handover
+from . import worklist
 from .common import render_page
 
 bp = Blueprint("main", __name__)
@@ -49,8 +49,8 @@ def home():
         due=followup.due_list([scope], limit=20) if user.role in ("rep", "manager") else [],
         by_stage=counts, amount_by_stage=amount_by_stage, stages=FUNNEL_STAGES, waiting=waiting,
         waiting_count=waiting_count, my_drafts=my_drafts, team=team, members=members,
-        worklist=handover.worklist_counts(user) if user.role == "implementation" else None,
-        handover_labels=handover.STATUS_LABELS)
+        worklist=worklist.worklist_counts(user) if user.role == "implementation" else None,
+        handover_labels=worklist.STATUS_LABELS)
 
 
 @bp.get("/favicon.ico")

@@ -1,6 +1,10 @@
-"""Sheets filed against projects: new, edit, view, inline checks, rows,
-attachments, and the author's list. One set of routes and templates serves
-every sheet; the sheet's definition (salestrack/forms/) decides the rest."""
+"""Sheets filed against projects (or, customer-level sheets, against a
+customer): new, edit, view, inline checks, rows, attachments, and the
+author's list. One set of routes and templates serves every sheet; the
+sheet's definition (salestrack/forms/) decides the rest.
+
+Where a sheet is filed is its `owner` here: the Project, or the Customer for
+a sheet with FormSpec.filed_on == "customer"."""
 from datetime import date
 from decimal import Decimal
 
@@ -29,6 +33,19 @@ from .common import page_number, render_page
 
 bp = Blueprint("records", __name__)
 PAGE_SIZE = 50
+
+
+def _customer_of(owner) -> Customer:
+    return owner if isinstance(owner, Customer) else owner.customer
+
+
+def _project_of(owner) -> Project | None:
+    return owner if isinstance(owner, Project) else None
+
+
+def _owner_of(record: Record):
+    """Where the record is filed: its project, else its customer."""
+    return record.project if record.project_id is not None else record.customer
 
 
 def _spec_or_404(sheet: str):
@@ -72,12 +89,12 @@ def _store_uploads(spec, formdata: MultiDict) -> dict[str, list[str]]:
     return problems
 
 
-def _form_for_post(spec, project, record=None):
+def _form_for_post(spec, owner, record=None):
     formdata = MultiDict(request.form)
     upload_problems = _store_uploads(spec, formdata)
     draft = request.form.get("action", "draft") == "draft"
     form = build_form(spec, formdata=formdata, users=picker_users(current_user), draft=draft,
-                      people=picker_people(project.customer_id))
+                      people=picker_people(_customer_of(owner).id))
     valid = form.validate()
     for key, messages in upload_problems.items():
         form[key].errors = list(form[key].errors) + messages
@@ -100,21 +117,20 @@ def _files_for(spec, form, record=None) -> dict[int, Attachment]:
     return {a.id: a for a in db.session.scalars(sa.select(Attachment).where(Attachment.id.in_(ids)))} if ids else {}
 
 
-def _person_for(spec, project):
-    """The person of the project's customer a new person-master sheet is
-    filed for (?person=<id>, posted back as _person); None for a new person
-    or another sheet; 404 for someone else's person."""
+def _person_for(spec, customer):
+    """The person of the customer a new person-master sheet is filed for
+    (?person=<id>, posted back as _person); None for a new person or another
+    sheet; 404 for someone else's person."""
     raw = request.values.get("_person") or request.args.get("person")
-    if not spec.updates_person or not raw:
+    if not spec.updates_person or not raw or customer is None:
         return None
-    from ..models import Person
     person = db.session.get(Person, int(raw)) if raw.isdigit() and len(raw) < 12 else None
-    if person is None or person.customer_id != project.customer_id:
+    if person is None or person.customer_id != customer.id:
         abort(404)
     return person
 
 
-def _render_form(spec, form, project, record=None, status=200, conflict=None, stale=False, version=None,
+def _render_form(spec, form, owner, record=None, status=200, conflict=None, stale=False, version=None,
                  person=None):
     """The sheet's form page. `stale`: True/'files' for a stale POST shown
     again, 'kept' for input kept over a sign-in; `version`: the record version
@@ -124,38 +140,39 @@ def _render_form(spec, form, project, record=None, status=200, conflict=None, st
         cleared = cleared_fields(spec, request.form.getlist(CLEAR_INPUT))
     else:
         cleared = (record.data or {}).get(CLEAR_KEY) or [] if record else []
-    people = offered_people(project.customer) if spec.names_people() else []
+    customer, project = _customer_of(owner), _project_of(owner)
+    people = offered_people(customer) if spec.names_people() else []
     if record is not None and record.person_id:
         person = db.session.get(Person, record.person_id)
     elif record is None and person is None:
-        person = _person_for(spec, project)
-    return render_page("records/edit.html", spec=spec, form=form, project=project, record=record, cleared=cleared,
-                       people=people, filed_for=person,
-                       can_add_people=access.can_edit_customer(current_user, project.customer),
-                       sources=source_context(project), files=_files_for(spec, form, record),
+        person = _person_for(spec, customer)
+    return render_page("records/edit.html", spec=spec, form=form, project=project, customer=customer, record=record,
+                       cleared=cleared, people=people, filed_for=person,
+                       can_add_people=access.can_edit_customer(current_user, customer),
+                       sources=source_context(project, customer), files=_files_for(spec, form, record),
                        grade_thresholds=current_app.config["GRADE_THRESHOLDS"],
                        errors=form_errors(form), conflict=conflict, stale=stale, version=version), status
 
 
-def _render_stale(spec, project, record=None):
+def _render_stale(spec, owner, record=None):
     """The posted form shown again, unchecked and unsaved, for a stale POST
     (formtokens): everything typed is in it; files chosen must be chosen again."""
     form = build_form(spec, formdata=MultiDict(request.form), users=picker_users(current_user), draft=True,
-                      people=picker_people(project.customer_id))
+                      people=picker_people(_customer_of(owner).id))
     files_lost = any(f.filename for f in request.files.values())
-    return _render_form(spec, form, project, record, status=400, stale="files" if files_lost else True,
+    return _render_form(spec, form, owner, record, status=400, stale="files" if files_lost else True,
                         version=request.form.get("version"))
 
 
-def _kept_form(spec, project, record=None):
+def _kept_form(spec, owner, record=None):
     """The form with what the user typed before he had to sign in again
     (operations.keep_form), unsaved; None when nothing was kept for it."""
     pairs = operations.take_kept_form(current_user, request.path)
     if pairs is None:
         return None
     form = build_form(spec, formdata=MultiDict(pairs), users=picker_users(current_user), draft=True,
-                      people=picker_people(project.customer_id))
-    return _render_form(spec, form, project, record, stale="kept", version=dict(pairs).get("version"))
+                      people=picker_people(_customer_of(owner).id))
+    return _render_form(spec, form, owner, record, stale="kept", version=dict(pairs).get("version"))
 
 
 def _repeated(action: str):
@@ -196,31 +213,54 @@ def _after_save(record, action: str):
 def new(project_id: int, sheet: str):
     project = access.get_visible_or_404(Project, project_id, current_user)
     spec = _spec_or_404(sheet)
+    if spec.filed_on != "project":
+        abort(404)
     if access.filing_right_lost(current_user, project):
         flash("本项目的立项权已取消（超过跟进期限未跟进），不能填写新表单；请联系片区经理转交或恢复。", "error")
         return redirect(url_for("projects.show", project_id=project.id))
     if not access.can_file_sheet(current_user, project):
         abort(403)
-    person = _person_for(spec, project)
+    return _new(spec, project)
+
+
+@bp.route("/customers/<int:customer_id>/sheets/<sheet>/new", methods=["GET", "POST"])
+@formtokens.keeps_form_over_login
+@login_required
+def new_for_customer(customer_id: int, sheet: str):
+    """A customer-level sheet (营销活动表, 异常客户信息表), filed against the
+    customer alone, opened from the customer page."""
+    customer = access.get_visible_or_404(Customer, customer_id, current_user)
+    spec = _spec_or_404(sheet)
+    if spec.filed_on != "customer":
+        abort(404)
+    if not access.can_file_customer_sheet(current_user, customer):
+        abort(403)
+    return _new(spec, customer)
+
+
+def _new(spec, owner):
+    """The new-sheet page and its POST, for a project or a customer."""
+    customer = _customer_of(owner)
+    person = _person_for(spec, customer)
     if request.method == "GET":
-        private = access.can_see_private_person(current_user, project.customer)
-        return _kept_form(spec, project) or _render_form(
-            spec, build_form(spec, data=prefill_values(spec, project, person, private=private) or None,
-                             users=picker_users(current_user)), project, person=person)
+        private = access.can_see_private_person(current_user, customer)
+        prefilled = prefill_values(spec, _project_of(owner), person, private=private, customer=customer) or None
+        return _kept_form(spec, owner) or _render_form(
+            spec, build_form(spec, data=prefilled, users=picker_users(current_user)), owner, person=person)
     action = request.form.get("action", "draft")
     if formtokens.is_stale():
-        return _render_stale(spec, project)
+        return _render_stale(spec, owner)
     repeated = _repeated(action)
     if repeated is not None:
         return repeated
-    form, valid = _form_for_post(spec, project)
+    form, valid = _form_for_post(spec, owner)
     if not valid:
-        return _render_form(spec, form, project, status=400, person=person)
+        return _render_form(spec, form, owner, status=400, person=person)
     data = _saved_data(spec, form)
     try:
-        record = operations.create_record(current_user, project, spec, data,
+        record = operations.create_record(current_user, _project_of(owner), spec, data,
                                           attachment_ids=data_attachment_ids(spec, data), once=formtokens.posted(),
-                                          person=person)
+                                          customer=customer, person=person)
     except operations.AlreadyDone as e:
         return _after_duplicate(e.record_id, action)
     return _after_save(record, action)
@@ -272,14 +312,15 @@ def edit(record_id: int):
     if record.status not in operations.EDITABLE_STATUSES:
         flash("表单正在审批中，不能修改；如需修改请先撤回。", "warning")
         return redirect(url_for(".show", record_id=record.id))
+    owner = _owner_of(record)
     if request.method == "GET":
-        return _kept_form(spec, record.project, record) or _render_form(
-            spec, build_form(spec, data=record.data, users=picker_users(current_user)), record.project, record)
+        return _kept_form(spec, owner, record) or _render_form(
+            spec, build_form(spec, data=record.data, users=picker_users(current_user)), owner, record)
     if formtokens.is_stale():
-        return _render_stale(spec, record.project, record)
-    form, valid = _form_for_post(spec, record.project, record)
+        return _render_stale(spec, owner, record)
+    form, valid = _form_for_post(spec, owner, record)
     if not valid:
-        return _render_form(spec, form, record.project, record, status=400)
+        return _render_form(spec, form, owner, record, status=400)
     try:
         expected = int(request.form.get("version", "0") or 0)
     except ValueError:
@@ -295,7 +336,7 @@ def edit(record_id: int):
         return _conflict(spec, form, record, data)
     except operations.OperationError as e:
         flash(e.message, "error")
-        return _render_form(spec, form, record.project, record, status=409)
+        return _render_form(spec, form, owner, record, status=409)
     return _after_save(record, action)
 
 
@@ -314,7 +355,7 @@ def _conflict(spec, form, record, mine: dict):
                                 "data": {**record.data, **mine}}, names)
     changes = diff(spec, record.data, {**record.data, **mine}, names)
     last = record.revisions[-1] if record.revisions else None
-    page, _ = _render_form(spec, form, record.project, record, conflict={
+    page, _ = _render_form(spec, form, _owner_of(record), record, conflict={
         "theirs": theirs, "mine": mine_doc, "changes": changes, "by": last.author.name if last else "",
         "at": last.at if last else None})
     return page, 409
@@ -371,7 +412,8 @@ def attachment(attachment_id: int):
 def mine():
     """The sheets I filed (managers and up may widen to all they can see)."""
     args = request.args
-    q = sa.select(Record).join(Project).join(Customer, Customer.id == Project.customer_id)
+    q = sa.select(Record).outerjoin(Project, Project.id == Record.project_id).join(
+        Customer, Customer.id == Record.customer_id)
     if args.get("who") == "all" and current_user.role not in ("rep",):
         q = q.where(access.record_scope(current_user))
     else:

@@ -101,7 +101,9 @@ def _complete(spec, record) -> bool:
 
 def _add_value(formdata, item, value):
     from ..formkit.kinds import kind_of
-    if item.kind == "checks" and isinstance(value, dict):
+    if item.kind == "choice" and item.write_in and isinstance(value, str) and value not in item.choices:
+        formdata.add(item.key + "_other", value)  # a write-in
+    elif item.kind == "checks" and isinstance(value, dict):
         for v in value.get("values") or []:
             formdata.add(item.key, v)
         if value.get("other"):
@@ -114,7 +116,7 @@ def _default_choices(record, choices) -> dict[str, int]:
     """Pre-selects the project's owner for 客户经理 when he is not the author."""
     out = {}
     for choice in choices:
-        if choice.role == "rep" and record.project.owner_id != current_user.id:
+        if choice.role == "rep" and record.project is not None and record.project.owner_id != current_user.id:
             out[choice.key] = record.project.owner_id
     return out
 

@@ -7,8 +7,9 @@ uploaded), saves, submits (choosing the signers the chain asks for); every
 signer of the chain signs in with their own browser and approves from
 待我审批 in place; the rep downloads the sealed PDF, whose seal pyHanko finds
 intact and ours, whose text holds every printed label and every value typed,
-and which 文件验证 in the browser reports as the archived file. A handover
-then goes through the implementation team's worklist. One sheet (phone_log)
+and which 文件验证 in the browser reports as the archived file. A sheet that
+lands in the implementation worklist (the handover) then goes through it; a
+customer-level sheet is opened from the customer page instead. One sheet (phone_log)
 is also returned with a reason, revised and signed again."""
 from __future__ import annotations
 
@@ -233,7 +234,9 @@ def fill_table(page, spec, table: Table, office: Office, typed: Typed):
     for row in range(count):
         typed_cols = [c for c in table.columns if scoring_cell(table, c, row, count) is None
                       or c.key == table.weights]
-        first = page.get_by_label(f"{table.label} 第{row + 1}行 {typed_cols[0].label}", exact=True)
+        head = typed_cols[0]
+        first = page.get_by_label(f"{table.label} 第{row + 1}行 {head.label}{f'（{head.unit}）' if head.unit else ''}",
+                                  exact=True)
         if first.count() == 0:
             page.locator(f"#field-{table.key}").get_by_role("button", name="＋ 添加一行").click()
             first.wait_for()
@@ -243,7 +246,8 @@ def fill_table(page, spec, table: Table, office: Office, typed: Typed):
             if decided is not None and not decided[0]:  # a preprinted label: printed, nothing to type
                 cells.append(decided[2])
                 continue
-            cell = page.get_by_label(f"{table.label} 第{row + 1}行 {col.label}", exact=True)
+            unit = f"（{col.unit}）" if col.unit else ""  # a money cell names its unit (万元)
+            cell = page.get_by_label(f"{table.label} 第{row + 1}行 {col.label}{unit}", exact=True)
             if col.kind == "checks":
                 raise AssertionError("checks columns in tables are not supported by this test yet")
             value, shown = (decided[0][0], decided[2]) if decided else value_of(spec, col, typed, office, table, row)
@@ -293,7 +297,14 @@ def expected_chain(spec: FormSpec, office: Office, typed: Typed) -> tuple[list, 
 
 # ── steps ─────────────────────────────────────────────────────────────────
 def open_sheet_from_project(page, office: Office, spec: FormSpec):
-    page.goto(f"/projects/{office.project.id}")
+    """The sheet's new page from where it is filed: the project page, or the
+    customer page for a customer-level sheet (FormSpec.filed_on)."""
+    if spec.filed_on == "customer":
+        page.goto(f"/customers/{office.customer.id}")
+        new = rf"/customers/{office.customer.id}/sheets/{spec.key}/new$"
+    else:
+        page.goto(f"/projects/{office.project.id}")
+        new = rf"/projects/{office.project.id}/sheets/{spec.key}/new$"
     menu = page.locator("#sheets details.menu")
     if menu.count():
         menu.locator("summary").click()
@@ -303,7 +314,7 @@ def open_sheet_from_project(page, office: Office, spec: FormSpec):
     link = links.and_(page.locator(f'a[href$="/sheets/{spec.key}/new"]'))
     assert links.count() == sum(s.title == spec.title for s in SPECS)
     link.click()
-    page.wait_for_url(re.compile(rf"/projects/{office.project.id}/sheets/{spec.key}/new$"))
+    page.wait_for_url(re.compile(new))
     assert page.get_by_role("heading", level=1).inner_text().startswith(spec.title)
 
 
@@ -414,17 +425,18 @@ def printed_labels(spec: FormSpec) -> list[str]:
     section, each sign-off slot, the author's label. Not checked because not
     printed: a slot's comment_label (the PDF's signature block heads the
     comment column 批注) and the English labels."""
-    labels = [spec.title, spec.author_label, "编号"]
+    labels = [spec.title, "编号"] + ([spec.author_label] if spec.paper_header else [])
     for section in spec.sections:
         if section.title:
             labels.append(section.title)
         for item in section.items:
-            labels.append(item.label)
             if isinstance(item, Table):
-                labels += [col.label for col in item.columns]
+                labels += ([item.label] if item.print_caption else []) + [col.label for col in item.columns]
                 labels += [row.group for row in item.rows if row.group] + [row.label for row in item.rows if not row.typed]
                 labels += [label for label in (item.total_label, item.grade and item.grade.label) if label]
-    labels += [slot.label for slot in spec.slots]
+            else:  # several fields printed as one keep the paper's label
+                labels.append(item.print_label or item.label)
+    labels += [slot.label for slot in spec.slots] + ([spec.sign_title] if spec.sign_title else [])
     return labels
 
 
@@ -541,7 +553,7 @@ def test_a_sheet_goes_from_the_project_page_to_a_sealed_verified_pdf(app, office
     status = rep.locator("main").inner_text()
     assert "已批准" in status and "审批通过" in status, status[:1500]
     check_final_pdf(app, rep, spec, record_id, number, typed, office, comments, chain, tmp_path)
-    if spec.key == "handover":
+    if spec.worklist:
         finish_handover(person, office, number)
 
 

@@ -12,6 +12,7 @@ from salestrack.formkit.spec import Table
 from salestrack.reports import REPORTS
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
+from tests.sheet_samples import new_url
 
 pytestmark = pytest.mark.browser
 
@@ -61,13 +62,14 @@ def test_a_sheet_fits_the_screen_and_every_required_field_is_fillable(browser, l
     rep, _, project = office
     context, page = _open(browser, live_server, rep, width)
     try:
-        page.goto(f"/projects/{project.id}/sheets/{sheet.key}/new")
+        page.goto(new_url(project, sheet))  # on the customer for a customer-level sheet
         _fits(page, f"new {sheet.key}")
         for item in sheet.items():
             if isinstance(item, Table):
                 printed = item.label_column if item.fixed(0) and not item.fixed(0).typed else None
                 for col in item.columns:
-                    cell = page.get_by_label(f"{item.label} 第1行 {col.label}", exact=True)
+                    unit = f"（{col.unit}）" if col.unit else ""
+                    cell = page.get_by_label(f"{item.label} 第1行 {col.label}{unit}", exact=True)
                     if col.key == printed:  # a preprinted row's label is shown, not typed
                         label = page.locator(f"#tbl-{item.key} th.row-label").first
                         assert label.is_visible() and label.inner_text().endswith(item.rows[0].label)

@@ -12,6 +12,25 @@ from salestrack.formkit.spec import (Field, FormSpec, Section, Slot, Table, chec
 
 # (paper label, key, kind) in paper order; a table contributes its columns.
 PAPER = {
+    "marketing_activity": [
+        ("企业名称", "customer", "text"), ("企业标识/编号", "customer_no", "text"),
+        ("使用业务类型", "business_types", "text"), ("开始使用时间", "since", "date"),
+        ("业务总量", "volume", "text"), ("费用构成", "cost_structure", "textarea"),
+        ("使用时长", "duration", "text"), ("购买频率", "purchase_frequency", "text"),
+        ("第一需求", "primary_need", "text"), ("优惠政策", "discounts", "textarea"),
+        ("对新产品的倾向", "new_product_attitude", "text"), ("公司报价情况", "our_quotes", "textarea"),
+        ("公司评价", "company_rating", "textarea"), ("业务承办人", "handler", "text"),
+        ("业务介绍人", "referrer", "text"), ("特殊需求", "special_needs", "textarea"),
+        ("异常信息", "anomalies", "textarea"), ("异常客户跟踪信息", "anomaly_tracking", "textarea"),
+        ("记录", "record", "textarea"), ("费用", "cost", "money"), ("时间", "date", "date"),
+        ("信息采集人", "collector", "user"),
+    ],
+    "abnormal_customer": [
+        ("企业名称", "customer", "text"), ("企业标识/编号", "customer_no", "text"),
+        ("业务类型", "business_type", "text"), ("异常产生类型", "anomaly_type", "checks"),
+        ("异常客户跟踪", "tracking", "textarea"), ("正常确认人", "cleared_by", "user"),
+        ("正常确认日期", "cleared_on", "date"), ("信息采集人", "collector", "user"),
+    ],
     "phone_log": [
         ("联系日期", "date", "date"), ("序号", "seq", "int"), ("时间", "time", "time"),
         ("客户名称", "customer_name", "text"), ("编号", "customer_no", "text"),
@@ -44,7 +63,7 @@ PAPER = {
         ("要达到什么样的结果", "goal", "textarea"), ("拜访陪同人", "companions", "text"),
         ("关键评估元素情况", "element", "text"), ("我们的成功", "our_wins", "text"),
         ("我们的失败", "our_losses", "text"), ("客户建议", "customer_advice", "text"),
-        ("承诺", "promise", "text"), ("反馈时间", "due", "date"), ("责任人", "owner", "text"),
+        ("拜访中对客户的承诺", "promise", "text"), ("反馈时间", "due", "date"), ("责任人", "owner", "text"),
         ("任务行动计划", "action_plan", "text"), ("约定下次拜访时间", "next_visit_at", "datetime"),
         ("约定下次拜访的地点", "next_visit_place", "text"),
         ("下次拜访目的", "next_visit_purpose", "text"), ("下次拜访主要计划", "next_visit_plan", "text"),
@@ -182,9 +201,11 @@ CHOICES = {
     ("customer_info", "credit"): ("红", "灰", "黑", "白"),
     ("visit_report", "stage"): ("客户规划与电话邀约", "客户拜访", "提交初步方案", "方案演示与业绩展示",
                                 "需求性分析及方案确定", "项目评估", "合作谈判", "成交"),
-    ("resource_request", "customer_class"): ("A类客户", "B类客户", "C类客户", "D类客户", "其他"),
+    # The fifth box is printed blank: a write-in, not 其他 (paper-forms-toolkit.md Part 2 #3).
+    ("resource_request", "customer_class"): ("A类客户", "B类客户", "C类客户", "D类客户"),
     ("resource_request", "support_form"): ("出差", "提供专业服务", "其他"),
 }
+CHOICES[("abnormal_customer", "anomaly_type")] = ("过高/过低消费", "行为变化异常", "信用度很低", "客户流失")
 TABLE_CHOICES = {
     ("customer_feedback", "respondents", "influence"): ("一般成员", "核心成员", "组织者", "决策者"),
     ("buying_roles", "people", "level"): ("操作层", "管理层", "决策层"),
@@ -200,6 +221,10 @@ PROJECT_SOURCES = {"customer_name": "customer.name", "customer_no": "customer.cu
 
 # key: (prefix, author label, header date label, slots as (label, signer), sources)
 SHEETS = {
+    "marketing_activity": ("YX", "填写人", None, [("信息审核人", "team_manager")],
+                           {"customer": "customer.name", "customer_no": "customer.customer_no"}),
+    "abnormal_customer": ("YC", "填写人", None, [("信息审核人", "team_manager")],
+                          {"customer": "customer.name", "customer_no": "customer.customer_no"}),
     "phone_log": ("DH", "填写人", "联系日期", [("业务经理/组长审阅", "team_manager")], {}),
     "customer_info": ("KH", "填写人", None, [("信息审核人", "team_manager")],
                       {"customer_no": "customer.customer_no"}),
@@ -377,6 +402,41 @@ def test_sheet_specific_rules_from_the_paper():
     assert registry.get("visit_report").table("findings").label == "拜访实际情况"
     assert registry.get("visit_report").table("promises").label == "拜访中对客户的承诺"
     assert registry.get("contract_review").table("reviewers").label == "参加评审人员"
+
+
+def test_customer_level_sheets_as_the_toolkit_specifies():
+    """营销活动表 (10) and 异常客户信息表 (28): filed on the customer, no printed
+    header, the record-keeping block in the order of sheets 8, 10, 20, 28."""
+    for key, group, stage in (("marketing_activity", "上门拜访型", "contact"), ("abnormal_customer", "签约成交型", "won")):
+        spec = registry.get(key)
+        assert spec.filed_on == "customer" and not spec.paper_header
+        assert (spec.group, spec.stages) == (group, (stage,))
+        assert spec.record_block == ("registered", "collected", "entered", "reviewer", "review_mark", "revisions")
+    assert registry.get("marketing_activity").table("activities").label == "营销活动记录、费用、时间"
+    cleared = registry.get("abnormal_customer")
+    assert {cleared.field(k).print_label for k in ("cleared_by", "cleared_on")} == {"正常确认"}
+
+
+def test_part_two_corrections_to_the_first_sheets():
+    """paper-forms-toolkit.md Part 2, each where the definition holds it."""
+    info = registry.get("customer_info")
+    assert info.record_block == ("registered", "entered", "collected", "review_mark", "reviewer", "revisions")  # 1
+    assert info.group == "电话邀约型" and not info.paper_header  # 2
+    request = registry.get("resource_request")
+    assert request.field("customer_class").write_in and "其他" not in request.field("customer_class").choices  # 3
+    assert (request.sign_title, request.group, request.version) == ("审批", "上门拜访型", 2)
+    visit = registry.get("visit_report")
+    assert visit.table("promises").columns[0].label == "拜访中对客户的承诺" and not visit.table("promises").print_caption
+    assert (visit.table("findings").start_rows, visit.table("promises").start_rows) == (3, 4)  # 4
+    assert registry.get("bid_deviation").title == "商务条款偏离表(格式)"  # 5
+    review = registry.get("contract_review")
+    assert review.author_at_foot and review.group == "合作谈判型"  # 6
+    assert registry.get("customer_feedback").slots[2].label == "技术总监/项目总监意见"  # 8
+    handover = registry.get("handover")
+    assert {handover.field(k).print_label for k in ("impl_start", "impl_end")} == {"实施开始日期及结束日期"}
+    from salestrack.process import PROBABILITIES, STAGE_BY_CODE
+    assert STAGE_BY_CODE["showcase"].milestone == "业绩展示"  # sales-process #1
+    assert dict(PROBABILITIES)[100] == "代理或客户与我们签定合约，并且已做销售收入确认"  # sales-process #3
 
 
 def test_every_kind_is_used_by_some_sheet():
