@@ -26,7 +26,7 @@ KINDS = {
     "reminder": ("催办", "催办：有表单等待您审批"),
     "delegated": ("委托代签", "您被委托代签"),
     "worklist": ("项目交接", "有新的项目交接给您"),  # a sheet landed in the implementation worklist
-    "followup": ("跟进纪律", "项目超过跟进期限，请处理"),
+    "followup": ("跟进纪律", "项目超过跟进期限：请转交或恢复立项权"),
     "escalated": ("超期升级", "审批超期：有表单超期未审批"),
 }
 SUBJECT_PREFIX = "【销售项目管理】"

@@ -162,7 +162,7 @@ class Category:
 # 的谈判 (6–7), then the contracts signed in the period.
 FUNNEL_CATEGORIES = (
     Category("intent", "意向客户（有明显的购买需求）", ("lead", "contact")),
-    Category("proposal", "方案客户（已经明确购买内容、资金预算，需要出具项目方案）", ("design", "showcase", "confirm")),
+    Category("solution", "方案客户（已经明确购买内容、资金预算，需要出具项目方案）", ("design", "showcase", "confirm")),
     Category("negotiation", "谈判客户（已明确选择，只是价格等其他原因的谈判）", ("evaluate", "negotiate")),
     Category("signed", "本期新签订合同客户（已成交）", ()),
 )

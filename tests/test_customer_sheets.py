@@ -18,6 +18,8 @@ from salestrack.models import AuditEvent, Record
 from tests.archive_helpers import approve, make_people
 from tests.sheet_samples import count, file_sheet, make_world, new_url
 
+pytestmark = pytest.mark.usefixtures("worker")  # approvals are sealed by the queue's worker
+
 CUSTOMER_SHEETS = [s for s in registry.all_specs() if s.filed_on == "customer"]
 
 

@@ -66,7 +66,7 @@ def test_generated_nodes_and_report_totals_agree_with_a_recount(app):
     scope = funnel.scope_for(director, funnel.period_for("last_12"))
     projects = db.session.execute(sa.select(Project.stage, Project.amount, Project.signed_at)).all()
     blocks = {b.code: b for b in reports.funnel_by_category(scope).tables[0].blocks}
-    for code in ("intent", "proposal", "negotiation"):
+    for code in ("intent", "solution", "negotiation"):
         mine = [a for s, a, _ in projects if CATEGORY_OF_STAGE.get(s) == code]
         assert (blocks[code].count, blocks[code].totals["amount"]) == (
             len(mine), sum((a or Decimal(0) for a in mine), Decimal("0.00")))

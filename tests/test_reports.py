@@ -78,13 +78,13 @@ def test_funnel_by_category_blocks_totals_contacts_and_entry_dates(world):
     report = reports.funnel_by_category(scope_of(world["director"]))
     b = blocks(report)
     assert [(code, b[code].count, b[code].totals["amount"]) for code in b] == [
-        ("intent", 2, D("125.00")), ("proposal", 2, D("130.00")), ("negotiation", 1, D("40.00")),
+        ("intent", 2, D("125.00")), ("solution", 2, D("130.00")), ("negotiation", 1, D("40.00")),
         ("signed", 1, D("80.00"))]
     first = b["intent"].rows[0]  # P1, the larger of the two
     assert (first["customer"], first["contact"], first["phone"], first["address"], first["entered"]) == (
         "苏州恒力精密机械有限公司", "李总", "0512-222", "苏州工业园区星湖街 1 号", date(2025, 1, 10))
     # 方案: P9 (70, entered 方案设计 2025-04-01), then P2 (60, 方案设计 since 2025-03-01 though now 业绩展示)
-    assert [(r["amount"], r["entered"]) for r in b["proposal"].rows] == [
+    assert [(r["amount"], r["entered"]) for r in b["solution"].rows] == [
         (D("70.00"), date(2025, 4, 1)), (D("60.00"), date(2025, 3, 1))]
     talk = b["negotiation"].rows[0]  # a customer without people: the master's contact
     assert (talk["contact"], talk["phone"], talk["competitors"], talk["entered"]) == (
@@ -327,7 +327,7 @@ def test_the_project_page_shows_the_node_bar_and_records_a_node(client, login, s
 
 
 def test_the_migration_dates_the_nodes_of_projects_on_file_from_their_history(app, factory):
-    """0012 fills 销售项目跟踪表's stage-implied nodes from the stage history
+    """0013 fills 销售项目跟踪表's stage-implied nodes from the stage history
     of projects recorded before it: each dated (Asia/Shanghai) by the first
     entry into its stage."""
     from datetime import datetime
@@ -337,7 +337,7 @@ def test_the_migration_dates_the_nodes_of_projects_on_file_from_their_history(ap
     from salestrack.models import ProjectEvent
     rep = factory.user("rep", factory.team())
     project = factory.project(rep)
-    downgrade(revision="0011_people")
+    downgrade(revision="0012_filing_right")  # the revision before the nodes
     for to, at in (("contact", "2025-03-01T17:00:00"), ("design", "2025-03-10T02:00:00"),
                    ("contact", "2025-04-01T02:00:00"), ("lost", "2025-05-01T02:00:00")):
         db.session.add(ProjectEvent(project_id=project.id, kind="stage", to_value=to, at=datetime.fromisoformat(at)))

@@ -131,6 +131,9 @@ def footer(table: Table, data: dict) -> list[dict]:
     for label, cells in rows:
         line = [label if col.key == label_at else str(cells.get(col.key) or "") for col in table.columns]
         out.append({"label": label, "cells": line, "label_at": [c.key for c in table.columns].index(label_at)})
+    return out
+
+
 JOIN = " 至 "
 
 

@@ -573,7 +573,7 @@ def test_person_sheets_mark_exactly_the_persons_private_fields_and_write_only_pe
             assert field.private == (attr in PRIVATE_FIELDS), (spec.key, attr)
         assert [f.key for f in spec.private_fields()] == [f.key for f in spec.person_fields() if f.private]
         assert spec.slots[0].label == "信息审核人"
-        assert spec.record_keeping == ("信息登记日期", "信息采集人", "信息录入人", "信息审核人", "信息审核标记", "信息修改记录")
+        assert spec.record_block == ("registered", "collected", "entered", "reviewer", "review_mark", "revisions")
     assert registry.get("decision_maker").marks_key_decision_maker
     assert not registry.get("contact").marks_key_decision_maker
 
