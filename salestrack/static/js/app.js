@@ -169,6 +169,7 @@ document.addEventListener("click", function (e) {
   document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
   document.addEventListener("htmx:afterSettle", function (e) { labelCells(e.detail.elt || document); });
   document.addEventListener("htmx:historyRestore", function () { labelCells(document); });
+})();
 // Scoring tables (data-weights): Σ 权重, each party's Σ 权重 × 评分 and its 级别,
 // recomputed as the user types. The same steps as formkit/scoring.py, on whole
 // hundredths, so the page shows to the last digit what the server stores and
