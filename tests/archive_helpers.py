@@ -85,6 +85,8 @@ def value(item, row: int, people: People, attachments: list) -> tuple[object, st
         return f"{amount:.2f}", f"{amount:,.2f} 万元"  # printed with its unit
     if kind == "percent":
         return 35, "35%"
+    if kind == "score":
+        return 3, "3"
     if kind == "choice":
         choice = item.choices[row % len(item.choices)]
         return choice, choice

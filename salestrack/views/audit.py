@@ -43,7 +43,7 @@ TARGET_LABELS = {
     "user": "用户", "team": "团队", "customer": "客户", "project": "项目", "record": "表单",
     "attachment": "附件", "signature": "签名", "delegation": "委托", "archivedpdf": "归档文件",
     "person": "联系人", "instalment": "回款计划", "revision": "修订", "target": "考核目标",
-    "customerchange": "客户信息修改", "notification": "通知", "projectevent": "项目记录",
+    "customerchange": "客户信息修改", "notification": "通知", "projectevent": "项目记录", "projectnode": "项目节点",
 }
 FILTERS = ("action", "actor", "type", "q", "from", "to")
 
