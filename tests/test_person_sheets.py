@@ -95,6 +95,8 @@ def test_a_person_sheet_opens_with_what_is_on_file_and_only_approval_writes_the_
     # The person page shows what is on file and links to the sheet.
     doc = lxml_html.fromstring(page(world, world.rep, f"/customers/{person.customer_id}/people/{person.id}"))
     assert "副总经理" in doc.text_content() and record.number in doc.text_content()
+    assert doc.findtext(".//title") == f"{person.name} · 联系人 · 销售项目管理"  # the tab names the person, nothing else
+    assert len(doc.xpath("//section[@id='person-sheets']")) == 1
     assert doc.xpath(f"//a[contains(@href, '/sheets/{spec.key}/new?person={person.id}')]")
 
 
